@@ -1,0 +1,175 @@
+import { Tensor } from '../tensor/tensor.js';
+import { allocate } from '../tensor/dtype.js';
+import { broadcastStrides, contiguousStrides, numelOf, sameShape, shapeString, stridedOffsets } from '../tensor/shape.js';
+import type { Node } from './node.js';
+import { isGradEnabled, setGradEnabled } from './grad-mode.js';
+
+export interface BackwardOptions {
+  /** Keep the graph's saved tensors so backward can run through it again (PyTorch's retain_graph). */
+  retainGraph?: boolean;
+}
+
+/**
+ * Sums a gradient that has the broadcast output's shape back to an input's shape (the one place that
+ * undoes broadcasting for every op). Throws, naming the op, when the shapes cannot be reconciled.
+ */
+export function reduceGradToShape(opName: string, grad: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(grad.shape, shape)) return grad;
+  const lead = grad.shape.length - shape.length;
+  let compatible = lead >= 0;
+  for (let i = 0; compatible && i < shape.length; i++) {
+    if (shape[i] !== 1 && shape[i] !== grad.shape[lead + i]) compatible = false;
+  }
+  if (!compatible) {
+    throw new Error(
+      `${opName}: returned a gradient of shape ${shapeString(grad.shape)} for an input of shape ${shapeString(shape)}`,
+    );
+  }
+  const targets = stridedOffsets(grad.shape, broadcastStrides(shape, contiguousStrides(shape), grad.shape), 0);
+  const src = grad.values();
+  const acc = new Float64Array(numelOf(shape));
+  for (let k = 0; k < src.length; k++) acc[targets[k]] += src[k];
+  const out = allocate(grad.dtype, acc.length);
+  out.set(acc);
+  return new Tensor(out, [...shape]);
+}
+
+function conform(node: Node, index: number, grad: Tensor, input: Tensor): Tensor {
+  if (grad.dtype !== input.dtype) {
+    throw new Error(
+      `${node.name}: returned a ${grad.dtype} gradient for input ${index} of dtype ${input.dtype}`,
+    );
+  }
+  return reduceGradToShape(node.name, grad, input.shape);
+}
+
+/** Adds `grad` into `target.grad`, in place once the buffer is ours: this is why `.grad` accumulates. */
+export function accumulateGrad(target: Tensor, grad: Tensor): void {
+  const existing = target.grad;
+  if (existing === null || !existing.isDense || existing.offset !== 0 || existing.dtype !== grad.dtype ||
+      !sameShape(existing.shape, grad.shape)) {
+    const fresh = existing === null ? grad.toStorage() : sumStorages(existing, grad);
+    target.grad = new Tensor(fresh, [...target.shape]);
+    return;
+  }
+  const dst = existing.data;
+  const src = grad.values();
+  for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+}
+
+function sumStorages(a: Tensor, b: Tensor): Float32Array | Float64Array {
+  const out = b.toStorage();
+  const av = a.values();
+  for (let i = 0; i < out.length; i++) out[i] += av[i];
+  return out;
+}
+
+let visitStamp = 0;
+
+/** Nodes reachable from `root`, each after every node that consumes its output (reverse post-order). */
+function topologicalOrder(root: Node): Node[] {
+  const stamp = ++visitStamp;
+  const post: Node[] = [];
+  const stack: Array<{ node: Node; next: number }> = [{ node: root, next: 0 }];
+  root.visitMark = stamp;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const inputs = top.node.inputs;
+    let pushed = false;
+    while (top.next < inputs.length) {
+      const input = inputs[top.next++];
+      const child = input?.gradFn;
+      if (child && child.visitMark !== stamp) {
+        child.visitMark = stamp;
+        stack.push({ node: child, next: 0 });
+        pushed = true;
+        break;
+      }
+    }
+    if (!pushed) {
+      post.push(top.node);
+      stack.pop();
+    }
+  }
+  return post.reverse();
+}
+
+/**
+ * `tensor.backward(gradient)`: seeds the root with `gradient` (ones for a scalar), then walks the graph once
+ * in topological order, so each node runs after all gradients for its output have been summed.
+ */
+export function backward(root: Tensor, gradient?: Tensor | null, options?: BackwardOptions): void {
+  if (!root.requiresGrad) {
+    throw new Error('backward: element 0 of tensors does not require grad and does not have a grad_fn');
+  }
+  let seed: Tensor;
+  if (gradient === undefined || gradient === null) {
+    if (root.numel() !== 1) {
+      throw new Error(`backward: grad can be implicitly created only for scalar outputs (got shape ${shapeString(root.shape)})`);
+    }
+    const one = allocate(root.dtype, 1);
+    one[0] = 1;
+    seed = new Tensor(one, [...root.shape]);
+  } else {
+    if (!sameShape(gradient.shape, root.shape)) {
+      throw new Error(
+        `backward: Mismatch in shape: grad_output[0] has a shape of ${shapeString(gradient.shape)} and output[0] has a shape of ${shapeString(root.shape)}.`,
+      );
+    }
+    seed = gradient.dtype === root.dtype ? gradient : new Tensor(castStorage(gradient, root.dtype), [...root.shape]);
+  }
+  if (root.gradFn === null) {
+    accumulateGrad(root, seed);
+    return;
+  }
+  const retain = options?.retainGraph ?? false;
+  const order = topologicalOrder(root.gradFn);
+  const wasEnabled = isGradEnabled();
+  setGradEnabled(false);
+  try {
+    root.gradFn.pendingGrad = seed;
+    for (const node of order) {
+      const grad = node.pendingGrad;
+      node.pendingGrad = null;
+      if (grad === null) continue;
+      if (node.retainedOutput !== null) accumulateGrad(node.retainedOutput, grad);
+      const grads = node.apply(grad);
+      const inputs = node.inputs;
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i];
+        const g = grads[i];
+        if (input === null || g === null || g === undefined) continue;
+        const conformed = conform(node, i, g, input);
+        const next = input.gradFn;
+        if (next !== null) {
+          next.pendingGrad = next.pendingGrad === null ? conformed : new Tensor(sumStorages(next.pendingGrad, conformed), [...input.shape]);
+        } else if (input.requiresGrad) {
+          accumulateGrad(input, conformed);
+        }
+      }
+      if (!retain) node.release();
+    }
+  } catch (err) {
+    for (const node of order) node.pendingGrad = null;
+    throw err;
+  } finally {
+    setGradEnabled(wasEnabled);
+  }
+}
+
+function castStorage(t: Tensor, dtype: Tensor['dtype']): Float32Array | Float64Array {
+  const out = allocate(dtype, t.numel());
+  out.set(t.values());
+  return out;
+}
+
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    /** Computes gradients of this tensor with respect to graph leaves and adds them into their `.grad`. */
+    backward(gradient?: Tensor | null, options?: BackwardOptions): void;
+  }
+}
+
+Tensor.prototype.backward = function (this: Tensor, gradient?: Tensor | null, options?: BackwardOptions): void {
+  backward(this, gradient, options);
+};

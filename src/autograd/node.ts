@@ -1,0 +1,60 @@
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Sends the gradient of an op's output back to its inputs; one entry per input (null: that input needs none). */
+export type BackwardFn = (gradOutput: Tensor) => ReadonlyArray<Tensor | null>;
+
+/**
+ * One recorded op in the graph, PyTorch's `grad_fn`. `inputs[i]` is the i-th differentiable input, or null
+ * where that input does not require grad (so the closure may skip its gradient).
+ */
+export class Node {
+  /** Gradient summed from every consumer during one backward pass (the engine's scratch slot). */
+  pendingGrad: Tensor | null = null;
+  /** Set when backward runs through this node: the non-leaf output that asked for `retainGrad()`. */
+  retainedOutput: Tensor | null = null;
+  /** The engine's mark for 'already visited in this backward pass' (cheaper than a Set per pass). */
+  visitMark = 0;
+  private backwardFn: BackwardFn | null;
+
+  constructor(
+    /** PyTorch's class name, e.g. 'SigmoidBackward0', so printed tensors read like PyTorch's. */
+    readonly name: string,
+    readonly inputs: ReadonlyArray<Tensor | null>,
+    backwardFn: BackwardFn,
+  ) {
+    this.backwardFn = backwardFn;
+  }
+
+  get released(): boolean {
+    return this.backwardFn === null;
+  }
+
+  apply(gradOutput: Tensor): ReadonlyArray<Tensor | null> {
+    if (this.backwardFn === null) {
+      throw new Error(
+        `${this.name}: Trying to backward through the graph a second time (or directly access saved tensors after ` +
+          'they have already been freed). Saved intermediate values of the graph are freed when you call ' +
+          '.backward(). Specify retainGraph: true if you need to backward through the graph a second time.',
+      );
+    }
+    return this.backwardFn(gradOutput);
+  }
+
+  /** Drops the closure and with it the saved tensors, as PyTorch frees a graph after backward. */
+  release(): void {
+    this.backwardFn = null;
+  }
+
+  /** PyTorch's `grad_fn.next_functions`: where each input's gradient goes ('AccumulateGrad' for a leaf). */
+  get nextFunctions(): ReadonlyArray<{ name: string; node: Node | null; variable: Tensor | null }> {
+    return this.inputs.map((t) => {
+      if (t === null) return { name: 'None', node: null, variable: null };
+      if (t.gradFn !== null) return { name: t.gradFn.name, node: t.gradFn, variable: null };
+      return { name: 'AccumulateGrad', node: null, variable: t };
+    });
+  }
+
+  toString(): string {
+    return `<${this.name}>`;
+  }
+}

@@ -1,0 +1,137 @@
+import { record } from '../autograd/record.js';
+import { Tensor } from '../tensor/tensor.js';
+import { allocate } from '../tensor/dtype.js';
+import { normalizeDim } from '../tensor/shape.js';
+import { mapBinary, mapUnary, rounder } from './kernels.js';
+
+/**
+ * 1 / (1 + e^-x), each step rounded in the tensor's dtype as PyTorch's CPU kernel does.
+ * @example sigmoid(tensor([0])) // tensor([0.5000])
+ */
+export function sigmoid(x: Tensor): Tensor {
+  const r = rounder(x.dtype);
+  const out = mapUnary(x, (v) => 1 / r(1 + r(Math.exp(-v))));
+  // PyTorch: grad * (1 - y) * y
+  return record(out, 'SigmoidBackward0', [x], (g) => [mapBinary(g, out, (u, y) => r(u * r(1 - y)) * y, 'sigmoid backward')]);
+}
+
+/** Hyperbolic tangent. @example tanh(tensor([0])) // tensor([0.]) */
+export function tanh(x: Tensor): Tensor {
+  const r = rounder(x.dtype);
+  const out = mapUnary(x, Math.tanh);
+  // PyTorch: grad * (1 - y²)
+  return record(out, 'TanhBackward0', [x], (g) => [mapBinary(g, out, (u, y) => u * r(1 - r(y * y)), 'tanh backward')]);
+}
+
+/** max(x, 0). @example relu(tensor([-1, 2])) // tensor([0., 2.]) */
+export function relu(x: Tensor): Tensor {
+  const out = mapUnary(x, (v) => (v > 0 ? v : Number.isNaN(v) ? v : 0));
+  return record(out, 'ReluBackward0', [x], (g) => [mapBinary(g, out, (u, y) => (y > 0 ? u : 0), 'relu backward')]);
+}
+
+/**
+ * x for x > 0, else x · negativeSlope (the slope rounded to the dtype first, as PyTorch casts it).
+ * @example leakyRelu(tensor([-100, 2])) // tensor([-1.,  2.])
+ */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  const slope = rounder(x.dtype)(negativeSlope);
+  const out = mapUnary(x, (v) => (v > 0 ? v : v * slope));
+  return record(out, 'LeakyReluBackward0', [x], (g) => [mapBinary(g, x, (u, v) => (v > 0 ? u : u * slope), 'leaky_relu backward')]);
+}
+
+function softmaxCore(x: Tensor, dim: number, log: boolean): Tensor {
+  const d = normalizeDim(dim, x.shape.length, log ? 'log_softmax' : 'softmax');
+  const shape = x.shape.slice();
+  const size = shape.length === 0 ? 1 : shape[d];
+  const inner = shape.slice(d + 1).reduce((p, q) => p * q, 1);
+  const outer = shape.slice(0, d).reduce((p, q) => p * q, 1);
+  const src = x.values();
+  const out = allocate(x.dtype, src.length);
+  const r = rounder(x.dtype);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * size * inner + i;
+      let max = -Infinity;
+      for (let k = 0; k < size; k++) max = Math.max(max, src[base + k * inner]);
+      let sum = 0;
+      for (let k = 0; k < size; k++) sum += Math.exp(src[base + k * inner] - max);
+      if (log) {
+        const logSum = r(Math.log(sum));
+        for (let k = 0; k < size; k++) out[base + k * inner] = r(src[base + k * inner] - max) - logSum;
+      } else {
+        for (let k = 0; k < size; k++) out[base + k * inner] = Math.exp(src[base + k * inner] - max) / sum;
+      }
+    }
+  }
+  return new Tensor(out, shape);
+}
+
+/** Sums `v` along `dim` for each (outer, inner) lane, returning one value per lane. */
+function laneSums(v: ArrayLike<number>, shape: readonly number[], d: number): { sums: Float64Array; size: number; inner: number } {
+  const size = shape.length === 0 ? 1 : shape[d];
+  const inner = shape.slice(d + 1).reduce((p, q) => p * q, 1);
+  const outer = shape.slice(0, d).reduce((p, q) => p * q, 1);
+  const sums = new Float64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let s = 0;
+      for (let k = 0; k < size; k++) s += v[o * size * inner + k * inner + i];
+      sums[o * inner + i] = s;
+    }
+  }
+  return { sums, size, inner };
+}
+
+function laneOf(index: number, size: number, inner: number): number {
+  return Math.floor(index / (size * inner)) * inner + (index % inner);
+}
+
+/** Softmax along `dim`, computed with the max subtracted for stability. */
+export function softmax(x: Tensor, dim: number): Tensor {
+  const out = softmaxCore(x, dim, false);
+  const d = normalizeDim(dim, x.shape.length, 'softmax');
+  return record(out, 'SoftmaxBackward0', [x], (g) => {
+    const gv = g.values();
+    const yv = out.values();
+    const prod = new Float64Array(gv.length);
+    for (let i = 0; i < gv.length; i++) prod[i] = gv[i] * yv[i];
+    const { sums, size, inner } = laneSums(prod, out.shape, d);
+    // grad_in = y * (g - Σ g·y)
+    const res = mapUnary(g, (v) => v);
+    for (let i = 0; i < gv.length; i++) res.data[i] = yv[i] * (gv[i] - sums[laneOf(i, size, inner)]);
+    return [res];
+  });
+}
+
+/** log(softmax(x)) along `dim`, computed stably. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const out = softmaxCore(x, dim, true);
+  const d = normalizeDim(dim, x.shape.length, 'log_softmax');
+  return record(out, 'LogSoftmaxBackward0', [x], (g) => {
+    const gv = g.values();
+    const yv = out.values();
+    const { sums, size, inner } = laneSums(gv, out.shape, d);
+    // grad_in = g - exp(y) * Σ g
+    const res = mapUnary(g, (v) => v);
+    for (let i = 0; i < gv.length; i++) res.data[i] = gv[i] - Math.exp(yv[i]) * sums[laneOf(i, size, inner)];
+    return [res];
+  });
+}
+
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    sigmoid(): Tensor;
+    tanh(): Tensor;
+    relu(): Tensor;
+    leakyRelu(negativeSlope?: number): Tensor;
+    softmax(dim: number): Tensor;
+    logSoftmax(dim: number): Tensor;
+  }
+}
+
+Tensor.prototype.sigmoid = function (this: Tensor) { return sigmoid(this); };
+Tensor.prototype.tanh = function (this: Tensor) { return tanh(this); };
+Tensor.prototype.relu = function (this: Tensor) { return relu(this); };
+Tensor.prototype.leakyRelu = function (this: Tensor, s?: number) { return leakyRelu(this, s); };
+Tensor.prototype.softmax = function (this: Tensor, dim: number) { return softmax(this, dim); };
+Tensor.prototype.logSoftmax = function (this: Tensor, dim: number) { return logSoftmax(this, dim); };

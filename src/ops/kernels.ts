@@ -1,0 +1,78 @@
+import { type DType, allocate, promoteTypes } from '../tensor/dtype.js';
+import { broadcastShapes, broadcastStrides, numelOf, sameShape, stridedOffsets } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** A tensor, or a JavaScript number standing for a scalar of the other operand's dtype (PyTorch's wrapped number). */
+export type TensorOrScalar = Tensor | number;
+
+export function scalarTensor(value: number, dtype: DType): Tensor {
+  const s = allocate(dtype, 1);
+  s[0] = value;
+  return new Tensor(s, []);
+}
+
+/** Turns a number into a 0-d tensor of `like`'s dtype, rounding it as PyTorch casts a Python scalar. */
+export function operand(x: TensorOrScalar, like: Tensor, op: string): Tensor {
+  if (typeof x === 'number') return scalarTensor(x, like.dtype);
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor or a number, got ${typeof x}`);
+  return x;
+}
+
+/** Applies `f` elementwise; the result is a new contiguous tensor of `dtype` (each value rounded on store). */
+export function mapUnary(x: Tensor, f: (v: number) => number, dtype: DType = x.dtype): Tensor {
+  const src = x.values();
+  const out = allocate(dtype, src.length);
+  for (let i = 0; i < src.length; i++) out[i] = f(src[i]);
+  return new Tensor(out, x.shape.slice());
+}
+
+/** Applies `f` elementwise to two tensors with broadcasting, in the promoted dtype unless one is given. */
+export function mapBinary(a: Tensor, b: Tensor, f: (x: number, y: number) => number, op: string, dtype?: DType): Tensor {
+  const outDtype = dtype ?? promoteTypes(a.dtype, a.shape.length, b.dtype, b.shape.length);
+  if (sameShape(a.shape, b.shape)) {
+    const av = a.values();
+    const bv = b.values();
+    const out = allocate(outDtype, av.length);
+    for (let i = 0; i < av.length; i++) out[i] = f(av[i], bv[i]);
+    return new Tensor(out, a.shape.slice());
+  }
+  if (b.shape.length === 0 || numelOf(b.shape) === 1 && b.shape.length <= a.shape.length) {
+    const av = a.values();
+    const y = b.data[b.offset];
+    const out = allocate(outDtype, av.length);
+    for (let i = 0; i < av.length; i++) out[i] = f(av[i], y);
+    return new Tensor(out, a.shape.slice());
+  }
+  if (a.shape.length === 0 || numelOf(a.shape) === 1 && a.shape.length <= b.shape.length) {
+    const bv = b.values();
+    const x = a.data[a.offset];
+    const out = allocate(outDtype, bv.length);
+    for (let i = 0; i < bv.length; i++) out[i] = f(x, bv[i]);
+    return new Tensor(out, b.shape.slice());
+  }
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const ao = stridedOffsets(shape, broadcastStrides(a.shape, a.strides, shape), a.offset);
+  const bo = stridedOffsets(shape, broadcastStrides(b.shape, b.strides, shape), b.offset);
+  const ad = a.data;
+  const bd = b.data;
+  const out = allocate(outDtype, ao.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(ad[ao[i]], bd[bo[i]]);
+  return new Tensor(out, shape);
+}
+
+/** Casts to a dtype, copying (a tensor already of that dtype is returned as is). */
+export function castTo(t: Tensor, dtype: DType): Tensor {
+  if (t.dtype === dtype) return t;
+  const out = allocate(dtype, t.numel());
+  out.set(t.values());
+  return new Tensor(out, t.shape.slice());
+}
+
+/** Rounds to float32 when the result lives in float32, so multi-step formulas round after each step as PyTorch does. */
+export function rounder(dtype: DType): (x: number) => number {
+  return dtype === 'float32' ? Math.fround : identity;
+}
+
+function identity(x: number): number {
+  return x;
+}

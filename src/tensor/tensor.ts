@@ -1,0 +1,163 @@
+import type { Node } from '../autograd/node.js';
+import { formatTensor } from '../format/tensor-repr.js';
+import { type DType, type Storage, allocate, dtypeOf } from './dtype.js';
+import { contiguousStrides, isContiguousLayout, normalizeDim, numelOf, stridedOffsets } from './shape.js';
+
+export type NestedArray = number | NestedArray[];
+
+/**
+ * A tensor is plain data — storage, shape, strides, offset — plus the autograd fields PyTorch has.
+ * Views share `data` and differ only in shape/strides/offset. Differentiable methods (add, matmul, …)
+ * live with their ops in src/ops and are attached to this class there.
+ */
+export class Tensor {
+  /** The storage; a view sees `numel()` elements of it through `shape`, `strides` and `offset`. */
+  data: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+  requiresGrad: boolean;
+  /** Accumulated gradient: backward() adds into it until zeroGrad() clears it, as in PyTorch. */
+  grad: Tensor | null = null;
+  gradFn: Node | null = null;
+  /** Set by retainGrad(): a non-leaf keeps its `.grad` after backward. */
+  retainsGrad = false;
+  /** The tensor whose storage this one views (PyTorch's `._base`), null for a tensor owning its data. */
+  base: Tensor | null = null;
+
+  constructor(data: Storage, shape: readonly number[], strides?: readonly number[], offset = 0, requiresGrad = false) {
+    this.data = data;
+    this.shape = shape;
+    this.strides = strides ?? contiguousStrides(shape);
+    this.offset = offset;
+    this.dtype = dtypeOf(data);
+    this.requiresGrad = requiresGrad;
+  }
+
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  dim(): number {
+    return this.shape.length;
+  }
+
+  numel(): number {
+    return numelOf(this.shape);
+  }
+
+  size(): readonly number[];
+  size(dim: number): number;
+  size(dim?: number): readonly number[] | number {
+    if (dim === undefined) return this.shape;
+    return this.shape[normalizeDim(dim, this.shape.length, 'size')];
+  }
+
+  isContiguous(): boolean {
+    return isContiguousLayout(this.shape, this.strides);
+  }
+
+  /** True when `data[offset .. offset+numel)` is exactly this tensor in row-major order. */
+  get isDense(): boolean {
+    return isContiguousLayout(this.shape, this.strides);
+  }
+
+  /**
+   * The elements in row-major order as a storage of this dtype. Returns the storage itself (no copy) when it
+   * is exactly this tensor; callers that write must use `toStorage()` instead.
+   */
+  values(): Storage {
+    const n = this.numel();
+    if (this.offset === 0 && this.data.length === n && this.isDense) return this.data;
+    return this.toStorage();
+  }
+
+  /** A fresh row-major copy of the elements. */
+  toStorage(): Storage {
+    const n = this.numel();
+    const out = allocate(this.dtype, n);
+    if (this.isDense) {
+      out.set(this.data.subarray(this.offset, this.offset + n));
+    } else {
+      const offsets = stridedOffsets(this.shape, this.strides, this.offset);
+      for (let i = 0; i < n; i++) out[i] = this.data[offsets[i]];
+    }
+    return out;
+  }
+
+  /** The value of a one-element tensor, as a JavaScript number. */
+  item(): number {
+    if (this.numel() !== 1) {
+      throw new RangeError(`item(): a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+    }
+    return this.data[this.offset];
+  }
+
+  /** Nested arrays of numbers, as PyTorch's tolist(); a 0-d tensor gives a number. */
+  tolist(): NestedArray {
+    const flat = this.values();
+    if (this.shape.length === 0) return flat[0];
+    let pos = 0;
+    const build = (d: number): NestedArray[] => {
+      const out: NestedArray[] = [];
+      for (let i = 0; i < this.shape[d]; i++) {
+        out.push(d === this.shape.length - 1 ? flat[pos++] : build(d + 1));
+      }
+      return out;
+    };
+    return build(0);
+  }
+
+  /** Row-major elements as a plain array. */
+  toArray(): number[] {
+    return Array.from(this.values());
+  }
+
+  /**
+   * PyTorch's `requires_grad_()`. Only leaves may change it: a non-leaf's flag follows its inputs.
+   */
+  requiresGrad_(requiresGrad = true): this {
+    if (!this.isLeaf && !requiresGrad) {
+      throw new Error(
+        'requiresGrad_: you can only change requires_grad flags of leaf variables. If you want to use a computed ' +
+          'variable in a subgraph that doesn\'t require differentiation use detach().',
+      );
+    }
+    this.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Keep `.grad` on this non-leaf after backward (PyTorch's `retain_grad()`). */
+  retainGrad(): this {
+    if (!this.requiresGrad) throw new Error("retainGrad: can't retain_grad on Tensor that has requires_grad=False");
+    if (this.gradFn !== null) {
+      this.retainsGrad = true;
+      this.gradFn.retainedOutput = this;
+    }
+    return this;
+  }
+
+  /** PyTorch's repr: `tensor([3.], dtype=torch.float64, requires_grad=True)`. */
+  toString(): string {
+    return formatTensor({
+      shape: this.shape,
+      dtype: this.dtype,
+      values: this.values(),
+      requiresGrad: this.requiresGrad,
+      gradFnName: this.gradFn?.name ?? null,
+    });
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}
