@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander';
+import { autogradCommand } from './commands/autograd.js';
+import { trainCommand } from './commands/train.js';
+import { type Io, processIo, UsageError } from './errors.js';
+
+export function buildProgram(io: Io = processIo): Command {
+  const program = new Command('torchlet')
+    .description('A tiny CNN, trained and taken apart with PyTorch-faithful numbers.')
+    .version('0.1.0')
+    .showHelpAfterError(false)
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+    })
+    .exitOverride();
+  program.addCommand(trainCommand(io));
+  program.addCommand(autogradCommand(io));
+  for (const c of program.commands) c.exitOverride().configureOutput({
+    writeOut: (s) => io.out(s.replace(/\n$/, '')),
+    writeErr: (s) => io.err(s.replace(/\n$/, '')),
+  });
+  return program;
+}
+
+/** Known failures (bad input, bad files) print one line and exit 2; anything else is a bug and keeps its stack. */
+function isUserFacing(err: unknown): err is Error {
+  return err instanceof Error && (err instanceof UsageError || [
+    'MatrixFormatError', 'StateDictFormatError', 'TrainingDivergedError', 'RangeError',
+  ].includes(err.name) || (err as NodeJS.ErrnoException).code !== undefined);
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message; help and version exit 0
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (isUserFacing(err)) {
+      io.err(`torchlet: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,255 @@
+import * as nn from '../nn/index.js';
+import * as optim from '../optim/index.js';
+import { manualSeed, defaultGenerator } from '../random/generator.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { ones, tensor, zeros } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { makeFalseSet, makeTrueSet, TEST_MATRICES } from './data.js';
+import { CNN, type Weights, weightsOf } from './model.js';
+
+export type OptimizerName = 'adadelta' | 'sgd' | 'adam';
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adadelta', 'sgd', 'adam'];
+
+export interface TrainConfig {
+  seed: number | bigint;
+  epochs: number;
+  lr: number;
+  optimizer: OptimizerName;
+  /** false reproduces the tutorial's "comment out zero_grad()" experiment. */
+  zeroGrad: boolean;
+  /** Record loss_true/loss_false every this many epochs (the tutorial plots every 5th). */
+  every: number;
+  /** Snapshot the state_dict every this many epochs (the tutorial prints every 20th). */
+  snapshotEvery: number;
+  /** Beyond the tutorial: visit the 200 samples in a fresh random order each epoch. */
+  shuffle: boolean;
+  /** Beyond the tutorial: samples per optimiser step (1 is the tutorial's per-sample step). */
+  batchSize: number;
+}
+
+export const TUTORIAL_CONFIG: TrainConfig = {
+  seed: 0, epochs: 200, lr: 0.5, optimizer: 'adadelta', zeroGrad: true, every: 5, snapshotEvery: 20, shuffle: false, batchSize: 1,
+};
+
+export interface CurvePoint { epoch: number; lossTrue: number; lossFalse: number }
+
+export type TrainEvent =
+  | { type: 'init'; weights: Weights; model: CNN }
+  | { type: 'step'; epoch: number; step: number; target: 0 | 1; loss: number }
+  | { type: 'epoch'; epoch: number; lossTrue: number; lossFalse: number; recorded: boolean }
+  | { type: 'snapshot'; epoch: number; weights: Weights; text: string }
+  | { type: 'done'; result: TrainResult };
+
+export interface TrainResult {
+  config: TrainConfig;
+  init: Weights;
+  final: Weights;
+  curve: CurvePoint[];
+  snapshots: Array<{ epoch: number; weights: Weights; text: string }>;
+  predictions: number[];
+  model: CNN;
+  seconds: number;
+}
+
+/** Training produced a non-finite loss or weight; says where, so the run can be reproduced. */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(readonly epoch: number, readonly step: number, what: string) {
+    super(`training diverged at epoch ${epoch}, step ${step}: ${what}`);
+  }
+}
+
+export function makeOptimizer(name: OptimizerName, params: Iterable<Tensor>, lr: number): optim.Optimizer<object> {
+  switch (name) {
+    case 'adadelta': return new optim.Adadelta(params, { lr });
+    case 'sgd': return new optim.SGD(params, { lr });
+    case 'adam': return new optim.Adam(params, { lr });
+  }
+}
+
+export function validateConfig(c: TrainConfig): void {
+  const positiveInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt('epochs', c.epochs);
+  positiveInt('every', c.every);
+  positiveInt('snapshotEvery', c.snapshotEvery);
+  positiveInt('batchSize', c.batchSize);
+  if (!Number.isFinite(c.lr) || c.lr <= 0) throw new RangeError(`lr must be a positive number, got ${c.lr}`);
+  if (!OPTIMIZER_NAMES.includes(c.optimizer)) throw new RangeError(`unknown optimizer '${c.optimizer}' (use ${OPTIMIZER_NAMES.join(', ')})`);
+}
+
+/**
+ * The tutorial's training, one sample (or batch) at a time, so a caller can run it to the end, epoch by
+ * epoch, or step by step (the playground's "one step" button). Random draws happen in the original's order:
+ * the model first (conv1 weight, bias, conv2 weight, bias), then the false set.
+ */
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly model: CNN;
+  readonly optimizer: optim.Optimizer<object>;
+  readonly trueSet: Tensor;
+  readonly falseSet: Tensor;
+  readonly lossFn = new nn.BCELoss();
+  readonly init: Weights;
+  readonly curve: CurvePoint[] = [];
+  readonly snapshots: Array<{ epoch: number; weights: Weights; text: string }> = [];
+  epoch = 0;
+  /** Position within the epoch's sample order. */
+  position = 0;
+  lossTrue = NaN;
+  lossFalse = NaN;
+  private order: Array<{ target: 0 | 1; index: number }> = [];
+  private readonly targetTrue = ones([1, 1, 1, 1]);
+  private readonly targetFalse = zeros([1, 1, 1, 1]);
+  private readonly listener: ((e: TrainEvent) => void) | undefined;
+  private readonly wantSteps: boolean;
+  private stepsTaken = 0;
+
+  constructor(config: Partial<TrainConfig> = {}, listener?: (e: TrainEvent) => void, options: { stepEvents?: boolean } = {}) {
+    this.config = { ...TUTORIAL_CONFIG, ...config };
+    validateConfig(this.config);
+    this.listener = listener;
+    this.wantSteps = options.stepEvents ?? false;
+    manualSeed(this.config.seed);
+    this.model = new CNN();
+    this.trueSet = makeTrueSet();
+    this.falseSet = makeFalseSet();
+    this.optimizer = makeOptimizer(this.config.optimizer, this.model.parameters(), this.config.lr);
+    this.init = weightsOf(this.model);
+    this.orderEpoch();
+    this.listener?.({ type: 'init', weights: this.init, model: this.model });
+  }
+
+  get done(): boolean {
+    return this.epoch >= this.config.epochs;
+  }
+
+  get totalSteps(): number {
+    return this.stepsTaken;
+  }
+
+  private orderEpoch(): void {
+    const order: Array<{ target: 0 | 1; index: number }> = [];
+    for (let i = 0; i < this.trueSet.shape[0]; i++) order.push({ target: 1, index: i });
+    for (let i = 0; i < this.falseSet.shape[0]; i++) order.push({ target: 0, index: i });
+    if (this.config.shuffle) {
+      const perm = defaultGenerator.randperm(order.length);
+      this.order = perm.map((k) => order[k]);
+    } else {
+      this.order = order;
+    }
+  }
+
+  /** One optimiser step on the next sample (or batch); returns its loss. */
+  step(): number {
+    if (this.done) throw new Error('training is finished');
+    const batch = this.order.slice(this.position, this.position + this.config.batchSize);
+    const loss = batch.length === 1 ? this.stepOne(batch[0]) : this.stepBatch(batch);
+    this.position += batch.length;
+    if (this.position >= this.order.length) this.finishEpoch();
+    return loss;
+  }
+
+  private stepOne(sample: { target: 0 | 1; index: number }): number {
+    const set = sample.target === 1 ? this.trueSet : this.falseSet;
+    if (this.config.zeroGrad) this.optimizer.zeroGrad();
+    const output = this.model.call(set.get(sample.index).to('float32'));
+    const loss = this.lossFn.call(output, sample.target === 1 ? this.targetTrue : this.targetFalse);
+    loss.backward();
+    this.optimizer.step();
+    const value = loss.item();
+    this.afterStep(value, sample.target);
+    return value;
+  }
+
+  private stepBatch(batch: Array<{ target: 0 | 1; index: number }>): number {
+    const inputs = new Float32Array(batch.length * 9);
+    const targets = new Float32Array(batch.length);
+    batch.forEach((s, i) => {
+      inputs.set((s.target === 1 ? this.trueSet : this.falseSet).get(s.index).values(), i * 9);
+      targets[i] = s.target;
+    });
+    if (this.config.zeroGrad) this.optimizer.zeroGrad();
+    const output = this.model.call(tensor(inputs).view([batch.length, 1, 3, 3]));
+    const loss = this.lossFn.call(output, tensor(targets).view([batch.length, 1, 1, 1]));
+    loss.backward();
+    this.optimizer.step();
+    // Per-class losses of this batch, for the tutorial's two curves.
+    const out = output.toArray();
+    let sumT = 0, nT = 0, sumF = 0, nF = 0;
+    batch.forEach((s, i) => {
+      const p = Math.fround(out[i]);
+      const l = s.target === 1 ? -Math.max(Math.log(p), -100) : -Math.max(Math.log(1 - p), -100);
+      if (s.target === 1) { sumT += l; nT++; } else { sumF += l; nF++; }
+    });
+    const value = loss.item();
+    if (nT > 0) this.lossTrue = sumT / nT;
+    if (nF > 0) this.lossFalse = sumF / nF;
+    this.afterStep(value, nT > 0 && nF === 0 ? 1 : 0, true);
+    return value;
+  }
+
+  private afterStep(value: number, target: 0 | 1, batched = false): void {
+    this.stepsTaken++;
+    if (!Number.isFinite(value)) throw new TrainingDivergedError(this.epoch, this.position, `the loss is ${value}`);
+    if (!batched) {
+      if (target === 1) this.lossTrue = value;
+      else this.lossFalse = value;
+    }
+    if (this.wantSteps) this.listener?.({ type: 'step', epoch: this.epoch, step: this.position, target, loss: value });
+  }
+
+  private finishEpoch(): void {
+    for (const p of this.model.parameters()) {
+      const v = p.data;
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isFinite(v[i])) throw new TrainingDivergedError(this.epoch, this.position, 'a weight is not finite');
+      }
+    }
+    const epoch = this.epoch;
+    const recorded = epoch % this.config.every === 0;
+    if (recorded) this.curve.push({ epoch, lossTrue: this.lossTrue, lossFalse: this.lossFalse });
+    this.listener?.({ type: 'epoch', epoch, lossTrue: this.lossTrue, lossFalse: this.lossFalse, recorded });
+    if (epoch % this.config.snapshotEvery === 0) {
+      const snap = { epoch, weights: weightsOf(this.model), text: this.model.stateDict().toString() };
+      this.snapshots.push(snap);
+      this.listener?.({ type: 'snapshot', ...snap });
+    }
+    this.epoch++;
+    this.position = 0;
+    if (!this.done && this.config.shuffle) this.orderEpoch();
+  }
+
+  /** Runs the rest of the current epoch. */
+  runEpoch(): void {
+    const epoch = this.epoch;
+    while (!this.done && this.epoch === epoch) this.step();
+  }
+
+  /** Trains to the end and returns the result (emitting 'done'). */
+  run(): TrainResult {
+    const start = performance.now();
+    while (!this.done) this.runEpoch();
+    const result = this.result((performance.now() - start) / 1000);
+    this.listener?.({ type: 'done', result });
+    return result;
+  }
+
+  result(seconds = 0): TrainResult {
+    return {
+      config: this.config, init: this.init, final: weightsOf(this.model), curve: this.curve, snapshots: this.snapshots,
+      predictions: predict(this.model, TEST_MATRICES), model: this.model, seconds,
+    };
+  }
+}
+
+/** The model's output for each 3×3 matrix (float32 input, no graph). */
+export function predict(model: nn.Module, matrices: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>>>): number[] {
+  return noGrad(() => matrices.map((m) => model.call(tensor([[m.map((row) => [...row])]])).item()));
+}
+
+/** Runs the tutorial with `config` and returns the result. */
+export function train(config: Partial<TrainConfig> = {}, listener?: (e: TrainEvent) => void): TrainResult {
+  return new Trainer(config, listener).run();
+}
