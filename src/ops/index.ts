@@ -6,3 +6,7 @@ export * from './reduce.js';
 export * from './view.js';
 export * from './inplace.js';
 export { type TensorOrScalar } from './kernels.js';
+export * from './conv.js';
+export * from './loss.js';
+export * from './linalg.js';
+export * from './pool.js';

@@ -1,0 +1,7 @@
+export { Module, type LoadResult, type StateDictInput } from './module.js';
+export { Parameter } from './parameter.js';
+export { StateDict } from './state-dict.js';
+export * from './layers.js';
+export * from './losses.js';
+export * as init from './init.js';
+export * as functional from './functional.js';

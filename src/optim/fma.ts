@@ -1,0 +1,53 @@
+/**
+ * Float32 arithmetic as PyTorch's CPU kernels do it, for the optimisers' update loops.
+ *
+ * PyTorch's float32 kernels compute in float32 and round after every operation; where the compiler
+ * contracts `a + b * c` into one fused multiply-add instruction (addcmul, add with alpha), the result is
+ * rounded once. `fmaF32` emulates that single rounding exactly in double arithmetic.
+ */
+
+/**
+ * The float32 nearest to `a * b + c` (ties to even), rounded once — the result of a hardware float32 fused
+ * multiply-add, for float32 inputs `a`, `b`, `c`.
+ *
+ * Why it is exact: the product of two float32 values has at most 48 significant bits, so `a * b` is exact in
+ * double. The double sum `s = a*b + c` is rounded once; rounding `s` again to float32 gives the right answer
+ * unless `s` landed exactly on a midpoint between two float32 values while the exact sum did not (double
+ * rounding). Then the exact rounding error of the addition (TwoSum) tells on which side the exact sum lies.
+ *
+ * Inputs that are not float32 values give the float32 rounding of the double fma (`a*b` may then round).
+ */
+export function fmaF32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const r = Math.fround(s);
+  if (r === s) return r;
+  // t = 2s - r is exact here; s is a float32 midpoint exactly when t is the float32 on s's other side.
+  const t = r + 2 * (s - r);
+  if (Math.fround(t) !== t) {
+    return r !== Infinity && r !== -Infinity ? r : overflowed(p, c, s, r);
+  }
+  const err = twoSumError(p, c, s);
+  if (err === 0) return r; // a true tie: Math.fround already rounded it to even
+  return (err > 0) === (t > r) ? t : r;
+}
+
+/** The exact error `(p + c) - s` of the rounded double sum `s = p + c` (Knuth's TwoSum). */
+function twoSumError(p: number, c: number, s: number): number {
+  const bv = s - p;
+  const av = s - bv;
+  return (p - av) + (c - bv);
+}
+
+const FLT_MAX = 3.4028234663852886e38;
+/** The float32 overflow threshold 2^128 - 2^103: halfway between FLT_MAX and 2^128. */
+const FLT_OVERFLOW_MIDPOINT = 3.4028235677973366e38;
+
+/** `s` rounded to ±Infinity in float32: correct unless s sits exactly on the threshold and the exact sum is below it. */
+function overflowed(p: number, c: number, s: number, r: number): number {
+  if (Math.abs(s) !== FLT_OVERFLOW_MIDPOINT) return r;
+  const err = twoSumError(p, c, s);
+  if (s > 0 && err < 0) return FLT_MAX;
+  if (s < 0 && err > 0) return -FLT_MAX;
+  return r;
+}
