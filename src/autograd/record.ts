@@ -1,3 +1,4 @@
+import './engine.js'; // every recorded op can be backpropagated: attach Tensor.prototype.backward
 import type { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled } from './grad-mode.js';
 import { type BackwardFn, Node } from './node.js';

@@ -1,3 +1,5 @@
+// Creating tensors through this module brings every chained method (x.add, x.view, …) with it.
+import '../ops/index.js';
 import { defaultGenerator, type Generator } from '../random/generator.js';
 import { type DType, type Storage, DEFAULT_DTYPE, allocate } from './dtype.js';
 import { numelOf, shapeString } from './shape.js';

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { lossCurveSpec } from '../../charts/specs.js';
-import { saveStateDict } from '../../io/files.js';
+import { saveStateDict, writeFileAtomic } from '../../io/files.js';
 import { TEST_MATRICES } from '../../lab/data.js';
 import { OPTIMIZER_NAMES, type OptimizerName, type TrainConfig, type TrainResult, Trainer } from '../../lab/train.js';
 import { tensor } from '../../tensor/creation.js';
 import type { Io } from '../errors.js';
-import { writeTextAtomic } from '../fs-util.js';
+
 import { parseChoice, parseInteger, parsePositiveNumber, parseSeed } from '../options.js';
 import { writePlot } from '../render/plot-file.js';
 import { createProgress } from '../render/progress.js';
@@ -99,7 +99,7 @@ export async function runTrain(o: TrainOptions, io: Io): Promise<number> {
   for (const m of TEST_MATRICES) {
     io.out(result.model.call(tensor([[m.map((row) => [...row])]])).toString());
   }
-  if (o.json) await writeTextAtomic(o.json, `${JSON.stringify(resultJson(result), null, 1)}\n`);
+  if (o.json) await writeFileAtomic(o.json, `${JSON.stringify(resultJson(result), null, 1)}\n`);
   if (o.plot) {
     await writePlot(lossCurveSpec(result.curve, { logScale: o.logScale ?? false, title: `loss_true (blue) and loss_false (red), seed ${o.seed}` }), o.plot);
   }
