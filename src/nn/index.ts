@@ -1,4 +1,5 @@
-export { Module, type LoadResult, type StateDictInput } from './module.js';
+// `torch.nn`: modules, layers, losses, `init` (torch.nn.init) and `functional` (torch.nn.functional).
+export { Module, type LoadResult, type StateDictInput, type StateDictOptions } from './module.js';
 export { Parameter } from './parameter.js';
 export { StateDict } from './state-dict.js';
 export * from './layers.js';

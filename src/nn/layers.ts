@@ -7,57 +7,95 @@ import { conv2d } from '../ops/conv.js';
 import { linear } from '../ops/linalg.js';
 import { maxPool2d } from '../ops/pool.js';
 import { flatten } from '../ops/view.js';
-import { leakyRelu, relu, sigmoid, tanh } from '../ops/activation.js';
-import { defaultLayerInit } from './init.js';
+import { leakyRelu, logSoftmax, relu, sigmoid, softmax, tanh } from '../ops/activation.js';
+import { initConvDefault, initLinearDefault } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
-type Pair = number | readonly [number, number];
-const toPair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+/** A size given once for both spatial dims, or as (height, width). */
+export type Pair = number | readonly [number, number];
 
-/** Modules applied in order; children are named '0', '1', … as in PyTorch. */
+function toPair(v: Pair, what: string, min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((x) => Number.isInteger(x) && x >= min)) {
+    throw new RangeError(`${what} must be ${min > 0 ? 'positive' : 'non-negative'} integers, got ${String(v)}`);
+  }
+  return p;
+}
+
+function checkCount(v: number, what: string): void {
+  if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${what} must be a positive integer, got ${v}`);
+}
+
+/**
+ * Modules applied in order (PyTorch's nn.Sequential); children are named '0', '1', … or, given a Map, by its
+ * keys. `forward` feeds each module's output to the next.
+ */
 export class Sequential extends Module {
-  private readonly layers: Module[] = [];
+  // Kept beside the registration so that forward, at 40,000 calls a run, does not walk the registry.
+  readonly #layers: Module[] = [];
 
-  constructor(...modules: Module[]) {
+  constructor(...modules: Module[] | [ReadonlyMap<string, Module>]) {
     super();
-    modules.forEach((m) => this.append(m));
+    const first = modules[0];
+    if (modules.length === 1 && first instanceof Map) {
+      for (const [name, m] of first as ReadonlyMap<string, Module>) this.#add(name, m);
+    } else {
+      for (const m of modules as Module[]) this.append(m);
+    }
   }
 
+  #add(name: string, module: Module): void {
+    if (!(module instanceof Module)) throw new TypeError(`Sequential: ${String(module)} is not a Module subclass`);
+    this.registerModule(name, module);
+    this.#layers.push(module);
+  }
+
+  /** Adds a module at the end, named by its position. */
   append(module: Module): this {
-    this.registerModule(String(this.layers.length), module);
-    this.layers.push(module);
+    this.#add(String(this.#layers.length), module);
     return this;
   }
 
+  /** `seq[i]` in Python; negative indices count from the end. */
   at(index: number): Module {
-    const i = index < 0 ? index + this.layers.length : index;
-    if (i < 0 || i >= this.layers.length) throw new RangeError(`Sequential: index ${index} is out of range`);
-    return this.layers[i];
+    const n = this.#layers.length;
+    if (!Number.isInteger(index) || index < -n || index >= n) throw new RangeError(`index ${index} is out of range`);
+    return this.#layers[index < 0 ? index + n : index];
   }
 
   get length(): number {
-    return this.layers.length;
+    return this.#layers.length;
   }
 
-  [Symbol.iterator](): Iterator<Module> {
-    return this.layers[Symbol.iterator]();
+  [Symbol.iterator](): IterableIterator<Module> {
+    return this.#layers[Symbol.iterator]();
   }
 
-  forward(x: Tensor): Tensor {
-    let y = x;
-    for (const layer of this.layers) y = layer.call(y);
+  forward(input: Tensor): Tensor {
+    let y = input;
+    for (const layer of this.#layers) y = layer.call(y);
     return y;
   }
 }
 
 export interface LayerOptions {
+  /** Add a learnable bias (default true). */
   bias?: boolean;
   dtype?: DType;
+  /** Where the initial weights are drawn from (default: the default generator, i.e. after manualSeed). */
   generator?: Generator;
 }
 
-/** `nn.Conv2d(in, out, kernel)`: weight [out, in, kh, kw], PyTorch's default init. */
+export interface Conv2dLayerOptions extends LayerOptions {
+  stride?: Pair;
+  padding?: Pair;
+}
+
+/**
+ * 2-D convolution (PyTorch's nn.Conv2d): weight [out, in, kh, kw], bias [out], initialised as PyTorch does —
+ * so `manualSeed(s)` then the same layers in the same order give PyTorch's exact initial weights.
+ */
 export class Conv2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
@@ -69,12 +107,14 @@ export class Conv2d extends Module {
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: Pair,
-    options: LayerOptions & { stride?: Pair; padding?: Pair } = {},
+    options: Conv2dLayerOptions = {},
   ) {
     super();
-    this.kernelSize = toPair(kernelSize);
-    this.stride = toPair(options.stride ?? 1);
-    this.padding = toPair(options.padding ?? 0);
+    checkCount(inChannels, 'in_channels');
+    checkCount(outChannels, 'out_channels');
+    this.kernelSize = toPair(kernelSize, 'kernel_size', 1);
+    this.stride = toPair(options.stride ?? 1, 'stride', 1);
+    this.padding = toPair(options.padding ?? 0, 'padding', 0);
     const dtype = options.dtype ?? 'float32';
     this.weight = new Parameter(zeros([outChannels, inChannels, ...this.kernelSize], { dtype }));
     this.bias = options.bias === false ? null : new Parameter(zeros([outChannels], { dtype }));
@@ -82,14 +122,16 @@ export class Conv2d extends Module {
     this.resetParameters(options.generator);
   }
 
+  /** PyTorch's default init: weight ~ U(±kaiming bound, a = √5), then bias ~ U(±1/√fan_in). */
   resetParameters(generator?: Generator): void {
-    defaultLayerInit(this.weight, this.bias, generator);
+    initConvDefault(this.weight, this.bias, generator);
   }
 
-  forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+  forward(input: Tensor): Tensor {
+    return conv2d(input, this.weight, this.bias, { stride: this.stride, padding: this.padding });
   }
 
+  /** As PyTorch's _ConvNd.extra_repr: padding and bias appear only when not the default. */
   override extraRepr(): string {
     let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${formatTuple(this.kernelSize)}, stride=${formatTuple(this.stride)}`;
     if (this.padding[0] !== 0 || this.padding[1] !== 0) s += `, padding=${formatTuple(this.padding)}`;
@@ -98,13 +140,15 @@ export class Conv2d extends Module {
   }
 }
 
-/** `nn.Linear(in, out)`: y = x·Wᵀ + b. */
+/** Fully connected layer (PyTorch's nn.Linear): y = x·Wᵀ + b with W [out, in], PyTorch's default init. */
 export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LayerOptions = {}) {
     super();
+    if (!Number.isInteger(inFeatures) || inFeatures < 0) throw new RangeError(`in_features must be a non-negative integer, got ${inFeatures}`);
+    if (!Number.isInteger(outFeatures) || outFeatures < 0) throw new RangeError(`out_features must be a non-negative integer, got ${outFeatures}`);
     const dtype = options.dtype ?? 'float32';
     this.weight = new Parameter(zeros([outFeatures, inFeatures], { dtype }));
     this.bias = options.bias === false ? null : new Parameter(zeros([outFeatures], { dtype }));
@@ -112,12 +156,13 @@ export class Linear extends Module {
     this.resetParameters(options.generator);
   }
 
+  /** PyTorch's default init: weight ~ U(±kaiming bound, a = √5), then bias ~ U(±1/√fan_in). */
   resetParameters(generator?: Generator): void {
-    defaultLayerInit(this.weight, this.bias, generator);
+    initLinearDefault(this.weight, this.bias, generator);
   }
 
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+  forward(input: Tensor): Tensor {
+    return linear(input, this.weight, this.bias);
   }
 
   override extraRepr(): string {
@@ -125,13 +170,14 @@ export class Linear extends Module {
   }
 }
 
+/** x for x > 0, else negativeSlope · x. */
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
 
-  forward(x: Tensor): Tensor {
-    return leakyRelu(x, this.negativeSlope);
+  forward(input: Tensor): Tensor {
+    return leakyRelu(input, this.negativeSlope);
   }
 
   override extraRepr(): string {
@@ -140,39 +186,74 @@ export class LeakyReLU extends Module {
 }
 
 export class ReLU extends Module {
-  forward(x: Tensor): Tensor {
-    return relu(x);
+  forward(input: Tensor): Tensor {
+    return relu(input);
   }
 }
 
 export class Sigmoid extends Module {
-  forward(x: Tensor): Tensor {
-    return sigmoid(x);
+  forward(input: Tensor): Tensor {
+    return sigmoid(input);
   }
 }
 
 export class Tanh extends Module {
-  forward(x: Tensor): Tensor {
-    return tanh(x);
+  forward(input: Tensor): Tensor {
+    return tanh(input);
   }
 }
 
+/** Softmax along `dim` (PyTorch's nn.Softmax). */
+export class Softmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(input: Tensor): Tensor {
+    return softmax(input, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** log(softmax) along `dim` (PyTorch's nn.LogSoftmax). */
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(input: Tensor): Tensor {
+    return logSoftmax(input, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** Returns its input unchanged (a placeholder layer). */
 export class Identity extends Module {
-  forward(x: Tensor): Tensor {
-    return x;
+  forward(input: Tensor): Tensor {
+    return input;
   }
 }
 
+/** 2-D max pooling (PyTorch's nn.MaxPool2d); the stride defaults to the kernel size. */
 export class MaxPool2d extends Module {
   readonly stride: number;
 
-  constructor(readonly kernelSize: number, stride?: number, readonly padding = 0) {
+  constructor(readonly kernelSize: number, stride: number | null = null, readonly padding = 0) {
     super();
+    checkCount(kernelSize, 'kernel_size');
     this.stride = stride ?? kernelSize;
+    checkCount(this.stride, 'stride');
+    if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`padding must be a non-negative integer, got ${padding}`);
   }
 
-  forward(x: Tensor): Tensor {
-    return maxPool2d(x, this.kernelSize, this.stride, this.padding);
+  forward(input: Tensor): Tensor {
+    return maxPool2d(input, this.kernelSize, this.stride, this.padding);
   }
 
   override extraRepr(): string {
@@ -180,13 +261,14 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Flattens dims startDim..endDim into one (by default everything but the batch dim). */
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
   }
 
-  forward(x: Tensor): Tensor {
-    return flatten(x, this.startDim, this.endDim);
+  forward(input: Tensor): Tensor {
+    return flatten(input, this.startDim, this.endDim);
   }
 
   override extraRepr(): string {

@@ -1,47 +1,53 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { binaryCrossEntropy, crossEntropy, mseLoss, type Reduction } from '../ops/loss.js';
+import { binaryCrossEntropy, crossEntropy, mseLoss, nllLoss, type Reduction } from '../ops/loss.js';
 import { Module } from './module.js';
 
-abstract class Loss extends Module {
-  constructor(readonly reduction: Reduction = 'mean') {
+export interface LossModuleOptions {
+  /** 'mean' (default), 'sum' or 'none' (per element). */
+  reduction?: Reduction;
+}
+
+/** PyTorch's _Loss: a module holding only its reduction, called as `loss.call(input, target)`. */
+export abstract class Loss extends Module {
+  readonly reduction: Reduction;
+
+  constructor(options: LossModuleOptions = {}) {
     super();
+    this.reduction = options.reduction ?? 'mean';
   }
 
   abstract override forward(input: Tensor, target: Tensor): Tensor;
 
+  /** Narrows Module.call to the two arguments every loss takes. */
   override call(input: Tensor, target: Tensor): Tensor {
     return this.forward(input, target);
   }
 }
 
-/** `nn.BCELoss()`: binary cross-entropy on probabilities (log clamped at -100). */
+/** `nn.BCELoss()`: binary cross-entropy on probabilities, each log clamped at -100 (PyTorch 1.13's formula). */
 export class BCELoss extends Loss {
-  constructor(options: { reduction?: Reduction } = {}) {
-    super(options.reduction);
-  }
-
   forward(input: Tensor, target: Tensor): Tensor {
     return binaryCrossEntropy(input, target, { reduction: this.reduction });
   }
 }
 
+/** `nn.MSELoss()`: squared error, averaged by default. */
 export class MSELoss extends Loss {
-  constructor(options: { reduction?: Reduction } = {}) {
-    super(options.reduction);
-  }
-
   forward(input: Tensor, target: Tensor): Tensor {
     return mseLoss(input, target, { reduction: this.reduction });
   }
 }
 
-/** `nn.CrossEntropyLoss()`: log-softmax over dim 1 then negative log-likelihood of the class indices. */
+/** `nn.CrossEntropyLoss()`: log-softmax over dim 1, then the negative log-likelihood of the class indices. */
 export class CrossEntropyLoss extends Loss {
-  constructor(options: { reduction?: Reduction } = {}) {
-    super(options.reduction);
-  }
-
   forward(input: Tensor, target: Tensor): Tensor {
     return crossEntropy(input, target, { reduction: this.reduction });
+  }
+}
+
+/** `nn.NLLLoss()`: negative log-likelihood of class indices under log-probabilities [N, C]. */
+export class NLLLoss extends Loss {
+  forward(input: Tensor, target: Tensor): Tensor {
+    return nllLoss(input, target, { reduction: this.reduction });
   }
 }

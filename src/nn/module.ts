@@ -1,195 +1,389 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { formatModule, type ModuleReprNode } from '../format/module-repr.js';
-import { type DType, allocate } from '../tensor/dtype.js';
-import { sameShape, shapeString } from '../tensor/shape.js';
+import { copy_, zero_ } from '../ops/inplace.js';
+import { type DType, allocate, parseDType } from '../tensor/dtype.js';
+import { contiguousStrides, numelOf, sameShape, shapeString } from '../tensor/shape.js';
 import { type NestedArray, Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { Parameter } from './parameter.js';
 import { StateDict } from './state-dict.js';
 
+/**
+ * What loadStateDict accepts: a Map (a StateDict) or a plain object. Plain values may be nested arrays in the
+ * parameter's shape or, for convenience, a flat array in memory order with exactly the parameter's element count
+ * (the form `Tensor.toArray()` and JSON checkpoints give).
+ */
 export type StateDictInput = ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor | NestedArray>>;
 
+/** PyTorch's `_IncompatibleKeys`: what a non-strict load skipped. */
 export interface LoadResult {
   missingKeys: string[];
   unexpectedKeys: string[];
 }
 
+export interface StateDictOptions {
+  /** Prepended to every key (PyTorch's `prefix`). */
+  prefix?: string;
+  /** Keep the Parameters themselves instead of detached tensors (PyTorch's `keep_vars`). */
+  keepVars?: boolean;
+}
+
+type SlotKind = 'parameter' | 'buffer' | 'module';
+type SlotValue = Parameter | Module | Tensor | null;
+
+/** Reads and writes own properties by name; Module keeps its parameters, buffers and children there. */
+type PropertyBag = Record<string, unknown>;
+
+function checkSlotName(name: string, kind: SlotKind): void {
+  if (typeof name !== 'string') throw new TypeError(`${kind} name should be a string. Got ${typeof name}`);
+  if (name === '') throw new KeyError(`${kind} name can't be empty string ""`);
+  if (name.includes('.')) throw new KeyError(`${kind} name can't contain ".", got: ${name}`);
+}
+
+/** PyTorch raises KeyError for bad registration names; JavaScript has no such class, so name one. */
+class KeyError extends Error {
+  override name = 'KeyError';
+}
+
+function isSlotValue(v: unknown): boolean {
+  return v === null || v === undefined || v instanceof Tensor || v instanceof Module;
+}
+
+function kindOf(v: unknown): SlotKind | null {
+  if (v instanceof Parameter) return 'parameter';
+  if (v instanceof Module) return 'module';
+  return null;
+}
+
 /**
- * The base of every layer and model (PyTorch's `nn.Module`). Parameters and child modules are found
- * among the object's own properties in definition order — `model = new Sequential(...)` registers `model`,
- * so the state_dict keys read like PyTorch's — or registered by name with registerParameter/registerModule.
+ * The base of every layer and model (PyTorch's `nn.Module`).
+ *
+ * JavaScript cannot intercept `this.x = …` the way Python's `__setattr__` does, so registration is found
+ * lazily: every own enumerable property holding a Parameter or a Module counts, in property definition order
+ * (`model = new Sequential(…)` gives the keys `model.0.weight`, … as in PyTorch). `registerParameter`,
+ * `registerBuffer` and `registerModule` register explicitly (needed for buffers, for `null` parameters such as
+ * a missing bias, and for names like Sequential's '0', '1'); they store the value as a property of the same
+ * name, so reassigning that property later replaces the registered value as it would in PyTorch.
+ * Explicit registrations come before discovered properties in every listing.
  */
 export abstract class Module {
+  /** Set by train()/eval(); layers whose behaviour differs between the two read it. */
   training = true;
-  private readonly registered = new Map<string, Parameter | Module | Tensor | null>();
-  private readonly bufferNames = new Set<string>();
+  // Private (#) fields are not properties, so discovery never sees them.
+  readonly #kinds = new Map<string, SlotKind>();
+  readonly #nonPersistent = new Set<string>();
 
+  /** The computation; subclasses narrow the parameter list, e.g. `forward(x: Tensor)`. */
   abstract forward(...inputs: Tensor[]): Tensor;
 
-  /** `model(x)` in Python: runs forward. */
+  /** `model(x)` in Python (JavaScript objects cannot be called): runs forward. */
   call(...inputs: Tensor[]): Tensor {
     return this.forward(...inputs);
   }
 
+  /** Registers a parameter under `name` (`null` records an absent one, like a Conv2d without bias). */
   registerParameter(name: string, param: Parameter | null): void {
-    this.registered.set(name, param);
+    if (param !== null && !(param instanceof Parameter)) {
+      throw new TypeError(`cannot assign '${describe(param)}' object to parameter '${name}' (torch.nn.Parameter or None required)`);
+    }
+    this.#claim(name, 'parameter', param);
   }
 
-  registerBuffer(name: string, value: Tensor | null): void {
-    this.registered.set(name, value);
-    this.bufferNames.add(name);
+  /**
+   * Registers a tensor that is state but not a parameter (e.g. running statistics). A non-persistent buffer
+   * is left out of stateDict(), as with PyTorch's `persistent=False`.
+   */
+  registerBuffer(name: string, value: Tensor | null, options: { persistent?: boolean } = {}): void {
+    if (value !== null && !(value instanceof Tensor)) {
+      throw new TypeError(`cannot assign '${describe(value)}' object to buffer '${name}' (torch Tensor or None required)`);
+    }
+    this.#claim(name, 'buffer', value);
+    if (options.persistent === false) this.#nonPersistent.add(name);
+    else this.#nonPersistent.delete(name);
   }
 
   registerModule(name: string, module: Module | null): void {
-    this.registered.set(name, module);
+    if (module !== null && !(module instanceof Module)) {
+      throw new TypeError(`${describe(module)} is not a Module subclass`);
+    }
+    this.#claim(name, 'module', module);
   }
 
-  /** Own parameters, buffers and children in order: explicit registrations first, then properties. */
-  private entries(): Array<[string, Parameter | Module | Tensor | null]> {
-    const out: Array<[string, Parameter | Module | Tensor | null]> = [...this.registered.entries()];
-    for (const [key, value] of Object.entries(this)) {
-      if (this.registered.has(key)) continue;
-      if (value instanceof Parameter || value instanceof Module) out.push([key, value]);
+  /** PyTorch's add_module. */
+  addModule(name: string, module: Module | null): void {
+    this.registerModule(name, module);
+  }
+
+  #claim(name: string, kind: SlotKind, value: SlotValue): void {
+    checkSlotName(name, kind);
+    const bag = this as unknown as PropertyBag;
+    const previous = this.#kinds.get(name);
+    if (previous !== undefined && previous !== kind) {
+      throw new KeyError(`attribute '${name}' is already registered as a ${previous}`);
+    }
+    // A field declared in the class (`bias: Parameter | null`) may be claimed; a method or other state may not.
+    if (previous === undefined && name in this && !(Object.hasOwn(this, name) && isSlotValue(bag[name]))) {
+      throw new KeyError(`attribute '${name}' already exists`);
+    }
+    Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+    this.#kinds.set(name, kind);
+  }
+
+  /** This module's own slots of one kind, in order (explicit registrations, then discovered properties). */
+  #own(kind: SlotKind): Array<[string, SlotValue]> {
+    const bag = this as unknown as PropertyBag;
+    const out: Array<[string, SlotValue]> = [];
+    for (const [name, k] of this.#kinds) {
+      if (k !== kind) continue;
+      const v = bag[name];
+      if (!isSlotValue(v) || (kind === 'parameter' && v instanceof Tensor && !(v instanceof Parameter)) ||
+          (kind === 'module' && v instanceof Tensor) || (kind !== 'module' && v instanceof Module)) {
+        throw new TypeError(`${this.constructor.name}.${name} is registered as a ${kind} but now holds '${describe(v)}'`);
+      }
+      out.push([name, (v ?? null) as SlotValue]);
+    }
+    for (const [name, v] of Object.entries(this)) {
+      if (!this.#kinds.has(name) && kindOf(v) === kind) out.push([name, v as SlotValue]);
     }
     return out;
   }
 
   *namedChildren(): IterableIterator<[string, Module]> {
-    for (const [k, v] of this.entries()) if (v instanceof Module) yield [k, v];
+    const seen = new Set<Module>();
+    for (const [name, m] of this.#own('module')) {
+      if (m instanceof Module && !seen.has(m)) {
+        seen.add(m);
+        yield [name, m];
+      }
+    }
   }
 
   *children(): IterableIterator<Module> {
     for (const [, m] of this.namedChildren()) yield m;
   }
 
-  *namedModules(prefix = ''): IterableIterator<[string, Module]> {
+  /** Every module in the tree, this one first, each once (PyTorch's named_modules with its memo). */
+  *namedModules(prefix = '', memo: Set<Module> = new Set()): IterableIterator<[string, Module]> {
+    if (memo.has(this)) return;
+    memo.add(this);
     yield [prefix, this];
-    for (const [k, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${k}` : k);
+    for (const [name, m] of this.#own('module')) {
+      if (m instanceof Module) yield* m.namedModules(prefix ? `${prefix}.${name}` : name, memo);
+    }
   }
 
   *modules(): IterableIterator<Module> {
     for (const [, m] of this.namedModules()) yield m;
   }
 
-  *namedParameters(prefix = ''): IterableIterator<[string, Parameter]> {
-    const seen = new Set<Tensor>();
-    for (const [modPrefix, m] of this.namedModules(prefix)) {
-      for (const [k, v] of m.entries()) {
-        if (v instanceof Parameter && !seen.has(v)) {
-          seen.add(v);
-          yield [modPrefix ? `${modPrefix}.${k}` : k, v];
+  /** Parameters by dotted name; a parameter shared by two layers is listed once, under its first name. */
+  *namedParameters(prefix = '', recurse = true): IterableIterator<[string, Parameter]> {
+    const seen = new Set<Parameter>();
+    const mods: Iterable<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
+    for (const [modPrefix, m] of mods) {
+      for (const [name, p] of m.#own('parameter')) {
+        if (p instanceof Parameter && !seen.has(p)) {
+          seen.add(p);
+          yield [modPrefix ? `${modPrefix}.${name}` : name, p];
         }
       }
     }
   }
 
-  parameters(): Parameter[] {
-    return [...this.namedParameters()].map(([, p]) => p);
+  parameters(recurse = true): Parameter[] {
+    return [...this.namedParameters('', recurse)].map(([, p]) => p);
   }
 
-  *namedBuffers(prefix = ''): IterableIterator<[string, Tensor]> {
-    for (const [modPrefix, m] of this.namedModules(prefix)) {
-      for (const name of m.bufferNames) {
-        const v = m.registered.get(name);
-        if (v instanceof Tensor) yield [modPrefix ? `${modPrefix}.${name}` : name, v];
+  *namedBuffers(prefix = '', recurse = true): IterableIterator<[string, Tensor]> {
+    const seen = new Set<Tensor>();
+    const mods: Iterable<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
+    for (const [modPrefix, m] of mods) {
+      for (const [name, b] of m.#own('buffer')) {
+        if (b instanceof Tensor && !seen.has(b)) {
+          seen.add(b);
+          yield [modPrefix ? `${modPrefix}.${name}` : name, b];
+        }
       }
     }
   }
 
-  buffers(): Tensor[] {
-    return [...this.namedBuffers()].map(([, b]) => b);
+  buffers(recurse = true): Tensor[] {
+    return [...this.namedBuffers('', recurse)].map(([, b]) => b);
   }
 
-  /** Number of scalar weights. */
-  numParameters(): number {
-    return this.parameters().reduce((n, p) => n + p.numel(), 0);
-  }
-
-  /** Parameters and buffers by dotted name, detached and sharing storage (as PyTorch's state_dict). */
-  stateDict(): StateDict {
-    const sd = new StateDict();
-    for (const [modPrefix, m] of this.namedModules()) {
-      for (const [k, v] of m.entries()) {
-        if (v instanceof Module || v === null) continue;
-        if (v instanceof Parameter || m.bufferNames.has(k)) sd.set(modPrefix ? `${modPrefix}.${k}` : k, v.detach());
-      }
-    }
-    return sd;
+  /** Number of scalar weights (each shared parameter counted once). */
+  numParameters(options: { onlyTrainable?: boolean } = {}): number {
+    return this.parameters()
+      .filter((p) => !options.onlyTrainable || p.requiresGrad)
+      .reduce((n, p) => n + p.numel(), 0);
   }
 
   /**
-   * Copies values into this module's parameters and buffers. Everything is checked first (keys, shapes,
-   * finiteness), so on any error the module is left exactly as it was.
+   * Parameters and persistent buffers by dotted name: per module its parameters, then its buffers, then each
+   * child's entries — PyTorch's order. Values are detached tensors sharing storage with the model (writing into
+   * them changes the model, as in PyTorch). Unlike named_parameters, a shared module appears under every name.
+   */
+  stateDict(options: StateDictOptions = {}): StateDict {
+    const sd = new StateDict();
+    this.#saveTo(sd, options.prefix ?? '', options.keepVars ?? false, new Set());
+    return sd;
+  }
+
+  #saveTo(sd: StateDict, prefix: string, keepVars: boolean, visiting: Set<Module>): void {
+    if (visiting.has(this)) throw new Error(`stateDict: module ${this.constructor.name} contains itself`);
+    visiting.add(this);
+    for (const [name, p] of this.#own('parameter')) {
+      if (p instanceof Tensor) sd.set(prefix + name, keepVars ? p : p.detach());
+    }
+    for (const [name, b] of this.#own('buffer')) {
+      if (b instanceof Tensor && !this.#nonPersistent.has(name)) sd.set(prefix + name, keepVars ? b : b.detach());
+    }
+    for (const [name, m] of this.#own('module')) {
+      if (m instanceof Module) m.#saveTo(sd, `${prefix}${name}.`, keepVars, visiting);
+    }
+    visiting.delete(this);
+  }
+
+  /**
+   * Unexpected keys as PyTorch's `_load_from_state_dict` finds them: walking the modules, a key under a module's
+   * prefix whose next name part is neither one of its parameters/buffers nor one of its children.
+   */
+  #findUnexpected(keys: readonly string[], prefix: string, out: Set<string>, visiting: Set<Module>): void {
+    if (visiting.has(this)) return;
+    visiting.add(this);
+    const local = new Set<string>();
+    for (const [name, p] of this.#own('parameter')) if (p !== null) local.add(name);
+    for (const [name, b] of this.#own('buffer')) if (b !== null && !this.#nonPersistent.has(name)) local.add(name);
+    const children = this.#own('module').filter(([, m]) => m !== null);
+    const childNames = new Set(children.map(([name]) => name));
+    for (const key of keys) {
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const first = rest.split('.', 1)[0];
+      if (!childNames.has(first) && !local.has(rest)) out.add(key);
+    }
+    for (const [name, m] of children) {
+      if (m instanceof Module) m.#findUnexpected(keys, `${prefix}${name}.`, out, visiting);
+    }
+    visiting.delete(this);
+  }
+
+  /**
+   * Copies values into this module's parameters and buffers, in place and without recording a graph, casting
+   * to each target's dtype. Everything is checked before anything is written — keys (when strict), shapes and
+   * finiteness — so on any error the module is left exactly as it was; the error lists every problem in
+   * PyTorch's words ("Error(s) in loading state_dict for CNN:\n\tMissing key(s) in state_dict: …").
+   * Size mismatches and non-finite values are errors even when `strict` is false (PyTorch checks sizes always;
+   * the finiteness check is torchlet's, so that a corrupt checkpoint cannot silently poison a model).
    */
   loadStateDict(input: StateDictInput, options: { strict?: boolean } = {}): LoadResult {
+    if (input === null || typeof input !== 'object') {
+      throw new TypeError(`Expected state_dict to be dict-like, got ${describe(input)}.`);
+    }
     const strict = options.strict ?? true;
     const own = this.stateDict();
-    const given = new Map<string, Tensor>();
-    const entries: Array<[string, Tensor | NestedArray]> = input instanceof Map ? [...input.entries()] : Object.entries(input);
-    for (const [k, v] of entries) given.set(k, v instanceof Tensor ? v : tensor(v as NestedArray, { dtype: own.get(k)?.dtype }));
+    const entries: Array<[string, unknown]> = input instanceof Map ? [...input.entries()] : Object.entries(input);
+    const givenKeys = entries.map(([k]) => k);
+    const given = new Map<string, unknown>(entries);
+
     const missingKeys = [...own.keys()].filter((k) => !given.has(k));
-    const unexpectedKeys = [...given.keys()].filter((k) => !own.has(k));
+    const unexpectedSet = new Set<string>();
+    this.#findUnexpected(givenKeys, '', unexpectedSet, new Set());
+    const unexpectedKeys = givenKeys.filter((k) => unexpectedSet.has(k));
+
     const errors: string[] = [];
-    if (strict && unexpectedKeys.length > 0) errors.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `);
-    if (strict && missingKeys.length > 0) errors.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `);
-    for (const [k, target] of own) {
-      const src = given.get(k);
-      if (!src) continue;
-      if (!sameShape(src.shape, target.shape)) {
-        errors.push(`size mismatch for ${k}: copying a param with shape ${shapeString(src.shape)} from checkpoint, the shape in current model is ${shapeString(target.shape)}.`);
+    const copies: Array<[Tensor, Tensor]> = [];
+    for (const [key, target] of own) {
+      if (!given.has(key)) continue;
+      const result = toSource(given.get(key), target);
+      if (typeof result === 'string') {
+        errors.push(`While copying the parameter named "${key}", ${result}`);
         continue;
       }
-      const bad = src.values().findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) errors.push(`non-finite value ${src.values()[bad]} in ${k} at flat index ${bad}.`);
+      if (!sameShape(result.shape, target.shape)) {
+        errors.push(
+          `size mismatch for ${key}: copying a param with shape ${shapeString(result.shape)} from checkpoint, ` +
+            `the shape in current model is ${shapeString(target.shape)}.`,
+        );
+        continue;
+      }
+      const values = result.values();
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        errors.push(`non-finite value ${values[bad]} for ${key} at flat index ${bad}: refusing to load it.`);
+        continue;
+      }
+      copies.push([target, result]);
+    }
+    if (strict) {
+      // PyTorch puts these first, missing keys before unexpected ones, ahead of the size mismatches.
+      if (unexpectedKeys.length > 0) errors.unshift(`Unexpected key(s) in state_dict: ${quoteKeys(unexpectedKeys)}. `);
+      if (missingKeys.length > 0) errors.unshift(`Missing key(s) in state_dict: ${quoteKeys(missingKeys)}. `);
     }
     if (errors.length > 0) {
       throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
     }
     noGrad(() => {
-      for (const [k, target] of own) {
-        const src = given.get(k);
-        if (src) target.copy_(src);
-      }
+      for (const [target, src] of copies) copy_(target, src);
     });
     return { missingKeys, unexpectedKeys };
   }
 
+  /** Sets training mode on this module and every submodule (PyTorch's train(mode)). */
   train(mode = true): this {
+    if (typeof mode !== 'boolean') throw new TypeError('training mode is expected to be boolean');
     for (const m of this.modules()) m.training = mode;
     return this;
   }
 
+  /** train(false): the mode for evaluation. */
   eval(): this {
     return this.train(false);
   }
 
-  /** Clears every parameter's `.grad` (zeroed in place by default, as PyTorch 1.13). */
+  /** Sets requiresGrad on every parameter (PyTorch's requires_grad_), e.g. to freeze a model. */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
+  }
+
+  /**
+   * Clears every parameter's `.grad`. By default the gradient is zeroed in place (PyTorch 1.13's default, which
+   * the reference numbers use); `setToNone: true` drops it instead (PyTorch 2.x's default).
+   */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     for (const p of this.parameters()) {
-      if (p.grad === null) continue;
-      if (options.setToNone) p.grad = null;
-      else p.grad.data.fill(0);
+      const g = p.grad;
+      if (g === null) continue;
+      if (options.setToNone) {
+        p.grad = null;
+        continue;
+      }
+      // As PyTorch: a gradient that is itself part of a graph is cut loose before it is zeroed.
+      g.gradFn = null;
+      g.requiresGrad = false;
+      noGrad(() => zero_(g));
     }
   }
 
-  /** Applies `fn` to every submodule and then this one (PyTorch's `apply`). */
+  /** Applies `fn` to every submodule (children first) and then to this one (PyTorch's apply). */
   apply(fn: (m: Module) => void): this {
     for (const c of this.children()) c.apply(fn);
     fn(this);
     return this;
   }
 
-  /** Converts parameters and buffers to `dtype` in place (the Parameter objects stay the same). */
-  to(dtype: DType): this {
+  /**
+   * Converts every parameter, its gradient and every buffer to `dtype`, in place: as PyTorch's `module.to(dtype)`
+   * the Parameter objects stay the same (an optimiser holding them keeps working) and get new storage.
+   */
+  to(dtype: DType | string): this {
+    const target = parseDType(dtype);
     for (const p of this.parameters()) {
-      if (p.dtype === dtype) continue;
-      const s = allocate(dtype, p.numel());
-      s.set(p.values());
-      // Parameters are dense leaves, so swapping the storage is all a dtype change needs.
-      (p as { data: Tensor['data'] }).data = s;
-      (p as { dtype: DType }).dtype = dtype;
-      p.grad = null;
+      retype(p, target);
+      if (p.grad !== null) retype(p.grad, target);
     }
+    for (const b of this.buffers()) retype(b, target);
     return this;
   }
 
@@ -201,24 +395,73 @@ export abstract class Module {
     return this.to('float64');
   }
 
-  /** The text inside the parentheses of this module's repr, e.g. `negative_slope=0.01`. */
+  /** The text inside the parentheses of this module's repr, e.g. `negative_slope=0.01` (PyTorch's extra_repr). */
   extraRepr(): string {
     return '';
   }
 
-  private reprNode(): ModuleReprNode {
+  #reprNode(): ModuleReprNode {
     return {
       typeName: this.constructor.name,
       extraRepr: this.extraRepr(),
-      children: [...this.namedChildren()].map(([k, m]) => [k, m.reprNode()] as const),
+      children: [...this.#own('module')]
+        .filter((e): e is [string, Module] => e[1] instanceof Module)
+        .map(([name, m]) => [name, m.#reprNode()] as const),
     };
   }
 
+  /** PyTorch's repr: `Sequential(\n  (0): Conv2d(1, 1, kernel_size=(2, 2), stride=(1, 1))\n …)`. */
   toString(): string {
-    return formatModule(this.reprNode());
+    return formatModule(this.#reprNode());
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'None';
+  if (typeof v === 'object' && v !== undefined) return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}
+
+function quoteKeys(keys: readonly string[]): string {
+  return keys.map((k) => `"${k}"`).join(', ');
+}
+
+/** Turns a checkpoint value into a tensor, or says why it cannot (the message goes into the load error). */
+function toSource(value: unknown, target: Tensor): Tensor | string {
+  if (value instanceof Tensor) {
+    // PyTorch's backward compatibility: a 0-d parameter accepts a one-element 1-d tensor.
+    if (target.shape.length === 0 && value.shape.length === 1 && value.shape[0] === 1) return new Tensor(value.values(), []);
+    return value;
+  }
+  if (typeof value === 'number' || Array.isArray(value)) {
+    let t: Tensor;
+    try {
+      t = tensor(value as NestedArray, { dtype: target.dtype });
+    } catch (err) {
+      return `expected a Tensor or nested arrays of numbers from checkpoint but could not read them: ${(err as Error).message}`;
+    }
+    // A flat list in memory order (the JSON form of a weight) is read in the target's shape.
+    if (t.shape.length === 1 && target.shape.length !== 1 && t.numel() === numelOf(target.shape)) {
+      return new Tensor(t.values(), target.shape.slice());
+    }
+    return t;
+  }
+  return `expected torch.Tensor or Tensor-like object from checkpoint but received ${describe(value)}`;
+}
+
+/** Gives a tensor new dense storage of `dtype` (same object: it may be a Parameter others hold). */
+function retype(t: Tensor, dtype: DType): void {
+  if (t.dtype === dtype) return;
+  const storage = allocate(dtype, t.numel());
+  storage.set(t.values());
+  const w = t as unknown as { data: Tensor['data']; dtype: DType; strides: readonly number[]; offset: number; base: Tensor | null };
+  w.data = storage;
+  w.dtype = dtype;
+  w.strides = contiguousStrides(t.shape);
+  w.offset = 0;
+  w.base = null;
 }
