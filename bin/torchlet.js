@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The CLI is compiled by `npm install` (the prepare script) into dist/.
-import { main } from '../dist/src/cli/main.js';
+import { main } from '../dist/cli/main.js';
 
 main(process.argv).then(
   (code) => { process.exitCode = code; },
