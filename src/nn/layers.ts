@@ -32,8 +32,11 @@ function checkCount(v: number, what: string): void {
  * keys. `forward` feeds each module's output to the next.
  */
 export class Sequential extends Module {
-  // Kept beside the registration so that forward, at 40,000 calls a run, does not walk the registry.
-  readonly #layers: Module[] = [];
+  static readonly typeName = 'Sequential';
+
+  // The children's names in order. The modules themselves are read from the registered properties each time, so
+  // `registerModule('1', other)` (PyTorch's `seq[1] = other`) takes effect, and a module appearing twice runs twice.
+  readonly #names: string[] = [];
 
   constructor(...modules: Module[] | [ReadonlyMap<string, Module>]) {
     super();
@@ -48,33 +51,39 @@ export class Sequential extends Module {
   #add(name: string, module: Module): void {
     if (!(module instanceof Module)) throw new TypeError(`Sequential: ${String(module)} is not a Module subclass`);
     this.registerModule(name, module);
-    this.#layers.push(module);
+    this.#names.push(name);
+  }
+
+  #layer(name: string): Module {
+    const m = (this as unknown as Record<string, unknown>)[name];
+    if (!(m instanceof Module)) throw new TypeError(`Sequential: layer '${name}' is not a Module`);
+    return m;
   }
 
   /** Adds a module at the end, named by its position. */
   append(module: Module): this {
-    this.#add(String(this.#layers.length), module);
+    this.#add(String(this.#names.length), module);
     return this;
   }
 
   /** `seq[i]` in Python; negative indices count from the end. */
   at(index: number): Module {
-    const n = this.#layers.length;
+    const n = this.#names.length;
     if (!Number.isInteger(index) || index < -n || index >= n) throw new RangeError(`index ${index} is out of range`);
-    return this.#layers[index < 0 ? index + n : index];
+    return this.#layer(this.#names[index < 0 ? index + n : index]);
   }
 
   get length(): number {
-    return this.#layers.length;
+    return this.#names.length;
   }
 
   [Symbol.iterator](): IterableIterator<Module> {
-    return this.#layers[Symbol.iterator]();
+    return this.#names.map((name) => this.#layer(name))[Symbol.iterator]();
   }
 
   forward(input: Tensor): Tensor {
     let y = input;
-    for (const layer of this.#layers) y = layer.call(y);
+    for (let i = 0; i < this.#names.length; i++) y = this.#layer(this.#names[i]).call(y);
     return y;
   }
 }
@@ -97,6 +106,8 @@ export interface Conv2dLayerOptions extends LayerOptions {
  * so `manualSeed(s)` then the same layers in the same order give PyTorch's exact initial weights.
  */
 export class Conv2d extends Module {
+  static readonly typeName = 'Conv2d';
+
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
@@ -142,6 +153,8 @@ export class Conv2d extends Module {
 
 /** Fully connected layer (PyTorch's nn.Linear): y = x·Wᵀ + b with W [out, in], PyTorch's default init. */
 export class Linear extends Module {
+  static readonly typeName = 'Linear';
+
   weight: Parameter;
   bias: Parameter | null;
 
@@ -172,6 +185,8 @@ export class Linear extends Module {
 
 /** x for x > 0, else negativeSlope · x. */
 export class LeakyReLU extends Module {
+  static readonly typeName = 'LeakyReLU';
+
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
@@ -186,18 +201,24 @@ export class LeakyReLU extends Module {
 }
 
 export class ReLU extends Module {
+  static readonly typeName = 'ReLU';
+
   forward(input: Tensor): Tensor {
     return relu(input);
   }
 }
 
 export class Sigmoid extends Module {
+  static readonly typeName = 'Sigmoid';
+
   forward(input: Tensor): Tensor {
     return sigmoid(input);
   }
 }
 
 export class Tanh extends Module {
+  static readonly typeName = 'Tanh';
+
   forward(input: Tensor): Tensor {
     return tanh(input);
   }
@@ -205,6 +226,8 @@ export class Tanh extends Module {
 
 /** Softmax along `dim` (PyTorch's nn.Softmax). */
 export class Softmax extends Module {
+  static readonly typeName = 'Softmax';
+
   constructor(readonly dim: number) {
     super();
   }
@@ -220,6 +243,8 @@ export class Softmax extends Module {
 
 /** log(softmax) along `dim` (PyTorch's nn.LogSoftmax). */
 export class LogSoftmax extends Module {
+  static readonly typeName = 'LogSoftmax';
+
   constructor(readonly dim: number) {
     super();
   }
@@ -235,6 +260,8 @@ export class LogSoftmax extends Module {
 
 /** Returns its input unchanged (a placeholder layer). */
 export class Identity extends Module {
+  static readonly typeName = 'Identity';
+
   forward(input: Tensor): Tensor {
     return input;
   }
@@ -242,6 +269,8 @@ export class Identity extends Module {
 
 /** 2-D max pooling (PyTorch's nn.MaxPool2d); the stride defaults to the kernel size. */
 export class MaxPool2d extends Module {
+  static readonly typeName = 'MaxPool2d';
+
   readonly stride: number;
 
   constructor(readonly kernelSize: number, stride: number | null = null, readonly padding = 0) {
@@ -263,6 +292,8 @@ export class MaxPool2d extends Module {
 
 /** Flattens dims startDim..endDim into one (by default everything but the batch dim). */
 export class Flatten extends Module {
+  static readonly typeName = 'Flatten';
+
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
   }

@@ -26,6 +26,8 @@ export abstract class Loss extends Module {
 
 /** `nn.BCELoss()`: binary cross-entropy on probabilities, each log clamped at -100 (PyTorch 1.13's formula). */
 export class BCELoss extends Loss {
+  static readonly typeName = 'BCELoss';
+
   forward(input: Tensor, target: Tensor): Tensor {
     return binaryCrossEntropy(input, target, { reduction: this.reduction });
   }
@@ -33,6 +35,8 @@ export class BCELoss extends Loss {
 
 /** `nn.MSELoss()`: squared error, averaged by default. */
 export class MSELoss extends Loss {
+  static readonly typeName = 'MSELoss';
+
   forward(input: Tensor, target: Tensor): Tensor {
     return mseLoss(input, target, { reduction: this.reduction });
   }
@@ -40,6 +44,8 @@ export class MSELoss extends Loss {
 
 /** `nn.CrossEntropyLoss()`: log-softmax over dim 1, then the negative log-likelihood of the class indices. */
 export class CrossEntropyLoss extends Loss {
+  static readonly typeName = 'CrossEntropyLoss';
+
   forward(input: Tensor, target: Tensor): Tensor {
     return crossEntropy(input, target, { reduction: this.reduction });
   }
@@ -47,6 +53,8 @@ export class CrossEntropyLoss extends Loss {
 
 /** `nn.NLLLoss()`: negative log-likelihood of class indices under log-probabilities [N, C]. */
 export class NLLLoss extends Loss {
+  static readonly typeName = 'NLLLoss';
+
   forward(input: Tensor, target: Tensor): Tensor {
     return nllLoss(input, target, { reduction: this.reduction });
   }

@@ -49,12 +49,6 @@ function isSlotValue(v: unknown): boolean {
   return v === null || v === undefined || v instanceof Tensor || v instanceof Module;
 }
 
-function kindOf(v: unknown): SlotKind | null {
-  if (v instanceof Parameter) return 'parameter';
-  if (v instanceof Module) return 'module';
-  return null;
-}
-
 /**
  * The base of every layer and model (PyTorch's `nn.Module`).
  *
@@ -122,14 +116,21 @@ export abstract class Module {
       throw new KeyError(`attribute '${name}' is already registered as a ${previous}`);
     }
     // A field declared in the class (`bias: Parameter | null`) may be claimed; a method or other state may not.
-    if (previous === undefined && name in this && !(Object.hasOwn(this, name) && isSlotValue(bag[name]))) {
-      throw new KeyError(`attribute '${name}' already exists`);
+    if (previous === undefined && name in this) {
+      const current = bag[name];
+      const discovered = current instanceof Parameter ? 'parameter' : current instanceof Module ? 'module' : null;
+      if (!Object.hasOwn(this, name) || !isSlotValue(current) || (discovered !== null && discovered !== kind)) {
+        throw new KeyError(`attribute '${name}' already exists`);
+      }
     }
     Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
     this.#kinds.set(name, kind);
   }
 
-  /** This module's own slots of one kind, in order (explicit registrations, then discovered properties). */
+  /**
+   * This module's own slots of one kind, in order (explicit registrations, then discovered properties). Built as
+   * plain arrays with index loops: parameters() may run once per training step, so this stays cheap.
+   */
   #own(kind: SlotKind): Array<[string, SlotValue]> {
     const bag = this as unknown as PropertyBag;
     const out: Array<[string, SlotValue]> = [];
@@ -138,77 +139,99 @@ export abstract class Module {
       const v = bag[name];
       if (!isSlotValue(v) || (kind === 'parameter' && v instanceof Tensor && !(v instanceof Parameter)) ||
           (kind === 'module' && v instanceof Tensor) || (kind !== 'module' && v instanceof Module)) {
-        throw new TypeError(`${this.constructor.name}.${name} is registered as a ${kind} but now holds '${describe(v)}'`);
+        throw new TypeError(`${this.getName()}.${name} is registered as a ${kind} but now holds '${describe(v)}'`);
       }
       out.push([name, (v ?? null) as SlotValue]);
     }
-    for (const [name, v] of Object.entries(this)) {
-      if (!this.#kinds.has(name) && kindOf(v) === kind) out.push([name, v as SlotValue]);
+    if (kind === 'buffer') return out; // buffers are never discovered: any tensor property would count otherwise
+    const keys = Object.keys(this);
+    for (let i = 0; i < keys.length; i++) {
+      const v = bag[keys[i]];
+      if (kind === 'parameter' ? v instanceof Parameter : v instanceof Module) {
+        if (!this.#kinds.has(keys[i])) out.push([keys[i], v as SlotValue]);
+      }
     }
     return out;
   }
 
-  *namedChildren(): IterableIterator<[string, Module]> {
+  /** Pre-order walk with PyTorch's memo: each module once, under the first name it is reached by. */
+  #collectModules(prefix: string, memo: Set<Module>, out: Array<[string, Module]>): void {
+    if (memo.has(this)) return;
+    memo.add(this);
+    out.push([prefix, this]);
+    const own = this.#own('module');
+    for (let i = 0; i < own.length; i++) {
+      const m = own[i][1];
+      if (m instanceof Module) m.#collectModules(prefix ? `${prefix}.${own[i][0]}` : own[i][0], memo, out);
+    }
+  }
+
+  #modulesFor(prefix: string, recurse: boolean): Array<[string, Module]> {
+    if (!recurse) return [[prefix, this]];
+    const out: Array<[string, Module]> = [];
+    this.#collectModules(prefix, new Set(), out);
+    return out;
+  }
+
+  /** Direct children by name, each once. */
+  namedChildren(): IterableIterator<[string, Module]> {
     const seen = new Set<Module>();
+    const out: Array<[string, Module]> = [];
     for (const [name, m] of this.#own('module')) {
       if (m instanceof Module && !seen.has(m)) {
         seen.add(m);
-        yield [name, m];
+        out.push([name, m]);
       }
     }
+    return out[Symbol.iterator]();
   }
 
-  *children(): IterableIterator<Module> {
-    for (const [, m] of this.namedChildren()) yield m;
+  children(): IterableIterator<Module> {
+    return [...this.namedChildren()].map(([, m]) => m)[Symbol.iterator]();
   }
 
-  /** Every module in the tree, this one first, each once (PyTorch's named_modules with its memo). */
-  *namedModules(prefix = '', memo: Set<Module> = new Set()): IterableIterator<[string, Module]> {
-    if (memo.has(this)) return;
-    memo.add(this);
-    yield [prefix, this];
-    for (const [name, m] of this.#own('module')) {
-      if (m instanceof Module) yield* m.namedModules(prefix ? `${prefix}.${name}` : name, memo);
+  /** Every module in the tree, this one first, each once (PyTorch's named_modules). */
+  namedModules(prefix = ''): IterableIterator<[string, Module]> {
+    return this.#modulesFor(prefix, true)[Symbol.iterator]();
+  }
+
+  modules(): IterableIterator<Module> {
+    return this.#modulesFor('', true).map(([, m]) => m)[Symbol.iterator]();
+  }
+
+  #collectTensors<T extends Tensor>(kind: 'parameter' | 'buffer', prefix: string, recurse: boolean): Array<[string, T]> {
+    const seen = new Set<Tensor>();
+    const out: Array<[string, T]> = [];
+    const mods = this.#modulesFor(prefix, recurse);
+    for (let i = 0; i < mods.length; i++) {
+      const [modPrefix, m] = mods[i];
+      const own = m.#own(kind);
+      for (let j = 0; j < own.length; j++) {
+        const [name, t] = own[j];
+        if (t instanceof Tensor && !seen.has(t)) {
+          seen.add(t);
+          out.push([modPrefix ? `${modPrefix}.${name}` : name, t as T]);
+        }
+      }
     }
-  }
-
-  *modules(): IterableIterator<Module> {
-    for (const [, m] of this.namedModules()) yield m;
+    return out;
   }
 
   /** Parameters by dotted name; a parameter shared by two layers is listed once, under its first name. */
-  *namedParameters(prefix = '', recurse = true): IterableIterator<[string, Parameter]> {
-    const seen = new Set<Parameter>();
-    const mods: Iterable<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
-    for (const [modPrefix, m] of mods) {
-      for (const [name, p] of m.#own('parameter')) {
-        if (p instanceof Parameter && !seen.has(p)) {
-          seen.add(p);
-          yield [modPrefix ? `${modPrefix}.${name}` : name, p];
-        }
-      }
-    }
+  namedParameters(prefix = '', recurse = true): IterableIterator<[string, Parameter]> {
+    return this.#collectTensors<Parameter>('parameter', prefix, recurse)[Symbol.iterator]();
   }
 
   parameters(recurse = true): Parameter[] {
-    return [...this.namedParameters('', recurse)].map(([, p]) => p);
+    return this.#collectTensors<Parameter>('parameter', '', recurse).map(([, p]) => p);
   }
 
-  *namedBuffers(prefix = '', recurse = true): IterableIterator<[string, Tensor]> {
-    const seen = new Set<Tensor>();
-    const mods: Iterable<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
-    for (const [modPrefix, m] of mods) {
-      for (const [name, b] of m.#own('buffer')) {
-        if (b instanceof Tensor && !seen.has(b)) {
-          seen.add(b);
-          yield [modPrefix ? `${modPrefix}.${name}` : name, b];
-        }
-      }
-    }
+  namedBuffers(prefix = '', recurse = true): IterableIterator<[string, Tensor]> {
+    return this.#collectTensors<Tensor>('buffer', prefix, recurse)[Symbol.iterator]();
   }
 
   buffers(recurse = true): Tensor[] {
-    return [...this.namedBuffers('', recurse)].map(([, b]) => b);
+    return this.#collectTensors<Tensor>('buffer', '', recurse).map(([, b]) => b);
   }
 
   /** Number of scalar weights (each shared parameter counted once). */
@@ -230,7 +253,7 @@ export abstract class Module {
   }
 
   #saveTo(sd: StateDict, prefix: string, keepVars: boolean, visiting: Set<Module>): void {
-    if (visiting.has(this)) throw new Error(`stateDict: module ${this.constructor.name} contains itself`);
+    if (visiting.has(this)) throw new Error(`stateDict: module ${this.getName()} contains itself`);
     visiting.add(this);
     for (const [name, p] of this.#own('parameter')) {
       if (p instanceof Tensor) sd.set(prefix + name, keepVars ? p : p.detach());
@@ -321,7 +344,7 @@ export abstract class Module {
       if (missingKeys.length > 0) errors.unshift(`Missing key(s) in state_dict: ${quoteKeys(missingKeys)}. `);
     }
     if (errors.length > 0) {
-      throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
+      throw new Error(`Error(s) in loading state_dict for ${this.getName()}:\n\t${errors.join('\n\t')}`);
     }
     noGrad(() => {
       for (const [target, src] of copies) copy_(target, src);
@@ -362,7 +385,8 @@ export abstract class Module {
       // As PyTorch: a gradient that is itself part of a graph is cut loose before it is zeroed.
       g.gradFn = null;
       g.requiresGrad = false;
-      noGrad(() => zero_(g));
+      if (g.isDense) g.data.fill(0, g.offset, g.offset + g.numel());
+      else noGrad(() => zero_(g));
     }
   }
 
@@ -395,6 +419,16 @@ export abstract class Module {
     return this.to('float64');
   }
 
+  /**
+   * The class name shown in the repr and in load errors (PyTorch's `_get_name`). Built-in layers declare it as
+   * an own static `typeName`, because a minifying bundler renames classes and `constructor.name` with them; a
+   * user's subclass (which does not declare one) shows its own class name.
+   */
+  getName(): string {
+    const ctor = this.constructor as { name: string; typeName?: unknown };
+    return Object.hasOwn(ctor, 'typeName') && typeof ctor.typeName === 'string' ? ctor.typeName : ctor.name;
+  }
+
   /** The text inside the parentheses of this module's repr, e.g. `negative_slope=0.01` (PyTorch's extra_repr). */
   extraRepr(): string {
     return '';
@@ -402,7 +436,7 @@ export abstract class Module {
 
   #reprNode(): ModuleReprNode {
     return {
-      typeName: this.constructor.name,
+      typeName: this.getName(),
       extraRepr: this.extraRepr(),
       children: [...this.#own('module')]
         .filter((e): e is [string, Module] => e[1] instanceof Module)

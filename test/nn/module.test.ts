@@ -92,6 +92,10 @@ describe('registration', () => {
     expect(() => m.registerBuffer('', null)).toThrow('buffer name can\'t be empty string');
     expect(() => m.registerModule('training', new ReLU())).toThrow("attribute 'training' already exists");
     expect(() => m.registerModule('forward', new ReLU())).toThrow("attribute 'forward' already exists");
+    const lin = new Linear(1, 1);
+    expect(() => lin.registerBuffer('weight', zeros([1]))).toThrow("attribute 'weight' already exists");
+    lin.registerParameter('weight', new Parameter(zeros([1, 1]))); // re-registering a discovered parameter is fine
+    expect(lin.weight.toArray()).toEqual([0]);
     expect(() => m.registerParameter('w', zeros([1]) as Parameter)).toThrow(TypeError);
     m.registerParameter('w', null);
     expect(() => m.registerBuffer('w', zeros([1]))).toThrow("attribute 'w' is already registered as a parameter");
@@ -136,6 +140,19 @@ describe('Sequential', () => {
     expect(seq.length).toBe(3);
     expect([...seq.namedChildren()].map(([k]) => k)).toEqual(['0', '1', '2']);
     expect([...seq.stateDict().keys()]).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+  });
+
+  it('runs a module listed twice twice, and sees a replaced layer', () => {
+    const double = new Linear(1, 1);
+    double.loadStateDict({ weight: [[2]], bias: [0] });
+    const seq = new Sequential(double, double);
+    expect(seq.call(tensor([[3]])).item()).toBe(12);
+    const triple = new Linear(1, 1);
+    triple.loadStateDict({ weight: [[3]], bias: [0] });
+    seq.registerModule('1', triple);
+    expect(seq.at(1)).toBe(triple);
+    expect(seq.call(tensor([[1]])).item()).toBe(6);
+    expect([...seq.stateDict().keys()]).toEqual(['0.weight', '0.bias', '1.weight', '1.bias']);
   });
 
   it('takes a Map of named modules', () => {

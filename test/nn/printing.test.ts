@@ -102,6 +102,17 @@ describe('extra_repr of each layer, as PyTorch spells it', () => {
   });
 });
 
+describe('names', () => {
+  it('built-in layers carry their PyTorch name (survives minification); subclasses show their own', () => {
+    expect(new Conv2d(1, 1, 1).getName()).toBe('Conv2d');
+    expect(new BCELoss().getName()).toBe('BCELoss');
+    class MyConv extends Conv2d {}
+    expect(new MyConv(1, 1, 1).getName()).toBe('MyConv');
+    expect(String(new MyConv(1, 1, 1))).toBe('MyConv(1, 1, kernel_size=(1, 1), stride=(1, 1))');
+    expect(new CNN().getName()).toBe('CNN');
+  });
+});
+
 describe('Parameter repr', () => {
   it('is "Parameter containing:" and the tensor with requires_grad=True', () => {
     expect(String(new Parameter(tensor([1, 2])))).toBe('Parameter containing:\ntensor([1., 2.], requires_grad=True)');
