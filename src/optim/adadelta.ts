@@ -1,88 +1,137 @@
-import { fmaFloat32 } from '../random/rounding.js';
+import type { Storage } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
+import { fmaF32, fmaF64 } from './fma.js';
+import {
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+} from './optimizer.js';
 
 export interface AdadeltaOptions {
+  /** Scales the step (default 1.0; the tutorial uses 0.5). */
   lr: number;
+  /** Decay of both running averages (default 0.9). */
   rho: number;
+  /** Added inside both square roots (default 1e-6); it also sets the size of the very first steps. */
   eps: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Maximise the objective instead (default false). */
   maximize: boolean;
 }
 
+/** Adadelta's per-parameter state, as PyTorch names it (`step`, `square_avg`, `acc_delta`). */
+export interface AdadeltaState {
+  /** Steps taken with a gradient (a Python int in PyTorch 1.13). */
+  step: number;
+  /** Running average of squared gradients, E[g²]. */
+  squareAvg: Tensor;
+  /** Running average of squared updates, E[Δx²]. */
+  accDelta: Tensor;
+}
+
+const SPECS: readonly OptionSpec[] = [
+  spec.f('lr'), spec.f('rho'), spec.f('eps'), spec.i('weight_decay'), spec.b('maximize'), spec.c('foreach', null),
+];
+
 /**
- * PyTorch's Adadelta (torch/optim/adadelta.py), per element:
- *   sq ← ρ·sq + (1-ρ)·g²;  δ = √(acc + ε) / √(sq + ε) · g;  acc ← ρ·acc + (1-ρ)·δ²;  p ← p - lr·δ
- * Note the order: the step uses the *old* acc_delta and the *new* square_avg (TF.js's differs).
- * float32 parameters follow PyTorch's CPU rounding, fused multiply-adds included, so results are bit-exact.
+ * PyTorch's Adadelta (torch/optim/adadelta.py, single-tensor path). Per element, with g the gradient:
+ *
+ *     squareAvg ← rho·squareAvg + (1-rho)·g²
+ *     delta     = √(accDelta + eps) / √(squareAvg + eps) · g      (new squareAvg, old accDelta)
+ *     accDelta  ← rho·accDelta + (1-rho)·delta²
+ *     param     ← param - lr·delta
+ *
+ * (TF.js's Adadelta orders these differently and gives other numbers.) float32 parameters are rounded as
+ * PyTorch's AVX2 CPU kernels round them, fused multiply-adds included, so the results agree bit for bit.
  */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
-  protected readonly pyName = 'Adadelta';
-
-  constructor(params: ParamsArg<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
-    super(params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...options });
+  constructor(params: ParamsInput<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
+    const lr = options.lr ?? 1.0;
+    const rho = options.rho ?? 0.9;
+    const eps = options.eps ?? 1e-6;
+    const weightDecay = options.weightDecay ?? 0;
+    if (!(0 <= lr)) throw new RangeError(`Invalid learning rate: ${lr}`);
+    if (!(0 <= rho && rho <= 1)) throw new RangeError(`Invalid rho value: ${rho}`);
+    if (!(0 <= eps)) throw new RangeError(`Invalid epsilon value: ${eps}`);
+    if (!(0 <= weightDecay)) throw new RangeError(`Invalid weight_decay value: ${weightDecay}`);
+    super(params, { lr, rho, eps, weightDecay, maximize: options.maximize ?? false });
   }
 
-  protected validate(o: AdadeltaOptions): void {
-    if (!(o.lr >= 0)) throw new RangeError(`Invalid learning rate: ${o.lr}`);
-    if (!(o.rho >= 0 && o.rho <= 1)) throw new RangeError(`Invalid rho value: ${o.rho}`);
-    if (!(o.eps >= 0)) throw new RangeError(`Invalid epsilon value: ${o.eps}`);
-    if (!(o.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${o.weightDecay}`);
-  }
-
-  protected pyOptions(o: AdadeltaOptions) {
-    return { lr: o.lr, rho: o.rho, eps: o.eps, weight_decay: o.weightDecay, foreach: null, maximize: o.maximize };
+  protected optionSpecs(): readonly OptionSpec[] {
+    return SPECS;
   }
 
   protected updateGroup(group: ParamGroup<AdadeltaOptions>): void {
     const { lr, rho, eps, weightDecay, maximize } = group;
     for (const p of group.params) {
-      if (p.grad === null) continue;
-      const s = this.stateFor(p, () => ({ step: 0, squareAvg: this.buffer(p), accDelta: this.buffer(p) }));
-      s.step = (s.step as number) + 1;
-      const sq = s.squareAvg as Float32Array | Float64Array;
-      const acc = s.accDelta as Float32Array | Float64Array;
-      const g = gradValues(p);
-      const w = p.data;
-      if (p.dtype === 'float32') updateF32(w, g, sq, acc, lr, rho, eps, weightDecay, maximize);
-      else {
-        for (let i = 0; i < w.length; i++) {
-          let gi = maximize ? -g[i] : g[i];
-          if (weightDecay !== 0) gi += weightDecay * w[i];
-          sq[i] = sq[i] * rho + (1 - rho) * gi * gi;
-          const std = Math.sqrt(sq[i] + eps);
-          const delta = (Math.sqrt(acc[i] + eps) / std) * gi;
-          acc[i] = acc[i] * rho + (1 - rho) * delta * delta;
-          w[i] -= lr * delta;
-        }
+      const g = this.gradOf(p);
+      if (g === null) continue;
+      const s = this.stateOf(p, initState) as unknown as AdadeltaState;
+      s.step += 1;
+      const sq = s.squareAvg;
+      const acc = s.accDelta;
+      const n = sq.data.length;
+      if (p.dtype === 'float32') {
+        adadeltaF32(p.data, p.offset, g.data, g.offset, sq.data, acc.data, n, lr, rho, eps, weightDecay, maximize);
+      } else {
+        adadeltaF64(p.data, p.offset, g.data, g.offset, sq.data, acc.data, n, lr, rho, eps, weightDecay, maximize);
       }
     }
   }
-}
 
-function updateF32(
-  w: Float32Array | Float64Array, g: ArrayLike<number>, sq: Float32Array | Float64Array, acc: Float32Array | Float64Array,
-  lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean,
-): void {
-  const f = Math.fround;
-  const oneMinusRho = f(1 - rho);
-  const rhoF = f(rho);
-  const epsF = f(eps);
-  const lrF = f(lr);
-  const wdF = f(weightDecay);
-  for (let i = 0; i < w.length; i++) {
-    let gi = maximize ? -g[i] : g[i];
-    if (weightDecay !== 0) gi = f(gi + f(wdF * w[i]));
-    // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho): the addcmul is one fused multiply-add
-    sq[i] = fmaFloat32(f(oneMinusRho * gi), gi, f(sq[i] * rhoF));
-    const std = f(Math.sqrt(f(sq[i] + epsF)));
-    const delta = f(f(f(Math.sqrt(f(acc[i] + epsF))) / std) * gi);
-    acc[i] = fmaFloat32(f(oneMinusRho * delta), delta, f(acc[i] * rhoF));
-    w[i] = f(w[i] - f(lrF * delta));
+  protected adoptState(param: Tensor, s: ParamState): void {
+    s.step = stepNumber(s.step);
+    checkBuffer('Adadelta', param, s, 'squareAvg');
+    checkBuffer('Adadelta', param, s, 'accDelta');
   }
 }
 
-export function gradValues(p: Tensor): ArrayLike<number> {
-  const g = p.grad as Tensor;
-  return g.values();
+function initState(p: Tensor): ParamState {
+  return { step: 0, squareAvg: zerosLikeParam(p), accDelta: zerosLikeParam(p) };
+}
+
+/**
+ * float32, in PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
+ * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
+ * Python scalars enter the kernels as float32 (f(1 - rho), f(eps), f(-lr)).
+ */
+function adadeltaF32(
+  w: Storage, wo: number, g: Storage, go: number, sq: Storage, acc: Storage, n: number,
+  lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean,
+): void {
+  const f = Math.fround;
+  const rhoF = f(rho);
+  const oneMinusRhoF = f(1 - rho);
+  const epsF = f(eps);
+  const negLrF = f(-lr);
+  const wdF = f(weightDecay);
+  const decay = weightDecay !== 0;
+  for (let i = 0; i < n; i++) {
+    let gi = maximize ? -g[go + i] : g[go + i];
+    if (decay) gi = fmaF32(wdF, w[wo + i], gi); // grad.add(param, alpha=weight_decay)
+    const s = fmaF32(f(oneMinusRhoF * gi), gi, f(sq[i] * rhoF)); // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
+    sq[i] = s;
+    const std = f(Math.sqrt(f(s + epsF))); // square_avg.add(eps).sqrt_()
+    const delta = f(f(f(Math.sqrt(f(acc[i] + epsF))) / std) * gi); // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+    acc[i] = fmaF32(f(oneMinusRhoF * delta), delta, f(acc[i] * rhoF)); // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
+    w[wo + i] = fmaF32(negLrF, delta, w[wo + i]); // param.add_(delta, alpha=-lr)
+  }
+}
+
+/** float64: the same operations in double, fused where PyTorch's kernels fuse them. */
+function adadeltaF64(
+  w: Storage, wo: number, g: Storage, go: number, sq: Storage, acc: Storage, n: number,
+  lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean,
+): void {
+  const oneMinusRho = 1 - rho;
+  const decay = weightDecay !== 0;
+  for (let i = 0; i < n; i++) {
+    let gi = maximize ? -g[go + i] : g[go + i];
+    if (decay) gi = fmaF64(weightDecay, w[wo + i], gi);
+    const s = fmaF64(oneMinusRho * gi, gi, sq[i] * rho);
+    sq[i] = s;
+    const std = Math.sqrt(s + eps);
+    const delta = (Math.sqrt(acc[i] + eps) / std) * gi;
+    acc[i] = fmaF64(oneMinusRho * delta, delta, acc[i] * rho);
+    w[wo + i] = fmaF64(-lr, delta, w[wo + i]);
+  }
 }

@@ -1,72 +1,187 @@
-import { rounder } from '../ops/kernels.js';
 import type { Storage } from '../tensor/dtype.js';
-import { gradValues } from './adadelta.js';
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
+import { Tensor } from '../tensor/tensor.js';
+import { fmaF32, fmaF64 } from './fma.js';
+import {
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+} from './optimizer.js';
+import { powInt } from './pow.js';
 
 export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
   lr: number;
+  /** Decay rates of the running averages of the gradient and of its square (default [0.9, 0.999]). */
   betas: readonly [number, number];
+  /** Added to the denominator (default 1e-8). */
   eps: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Use the maximum of all squared-gradient averages so far (AMSGrad; default false). */
   amsgrad: boolean;
+  /** Maximise the objective instead (default false). */
   maximize: boolean;
 }
 
+/** Adam's per-parameter state; `step` is a 0-d float32 tensor, as in PyTorch 1.13. */
+export interface AdamState {
+  step: Tensor;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+  /** Only with amsgrad. */
+  maxExpAvgSq?: Tensor;
+}
+
+const SPECS: readonly OptionSpec[] = [
+  spec.f('lr'), spec.t('betas'), spec.f('eps'), spec.i('weight_decay'), spec.b('amsgrad'), spec.b('maximize'),
+  spec.c('foreach', null), spec.c('capturable', false), spec.c('differentiable', false), spec.c('fused', false),
+];
+
 /**
- * PyTorch's Adam: m ← β₁m + (1-β₁)g, v ← β₂v + (1-β₂)g², p ← p - lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε)
- * (with amsgrad, √ of the running maximum of v).
+ * PyTorch's Adam (torch/optim/adam.py, single-tensor path). Per element, at step t:
+ *
+ *     m ← β1·m + (1-β1)·g,   v ← β2·v + (1-β2)·g²
+ *     param ← param - lr/(1-β1^t) · m / (√v / √(1-β2^t) + eps)
+ *
+ * The bias corrections are computed in double as Python does; the element loop rounds as PyTorch's float32
+ * kernels do.
  */
 export class Adam extends Optimizer<AdamOptions> {
-  protected readonly pyName = 'Adam';
+  private powMemo = { base: NaN, n: -1, value: NaN, base2: NaN, n2: -1, value2: NaN };
 
-  constructor(params: ParamsArg<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options });
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    const lr = options.lr ?? 1e-3;
+    const betas = options.betas ?? [0.9, 0.999];
+    const eps = options.eps ?? 1e-8;
+    const weightDecay = options.weightDecay ?? 0;
+    if (!(0 <= lr)) throw new RangeError(`Invalid learning rate: ${lr}`);
+    if (!(0 <= eps)) throw new RangeError(`Invalid epsilon value: ${eps}`);
+    if (!(0 <= betas[0] && betas[0] < 1)) throw new RangeError(`Invalid beta parameter at index 0: ${betas[0]}`);
+    if (!(0 <= betas[1] && betas[1] < 1)) throw new RangeError(`Invalid beta parameter at index 1: ${betas[1]}`);
+    if (!(0 <= weightDecay)) throw new RangeError(`Invalid weight_decay value: ${weightDecay}`);
+    super(params, {
+      lr, betas: [betas[0], betas[1]], eps, weightDecay, amsgrad: options.amsgrad ?? false, maximize: options.maximize ?? false,
+    });
   }
 
-  protected validate(o: AdamOptions): void {
-    if (!(o.lr >= 0)) throw new RangeError(`Invalid learning rate: ${o.lr}`);
-    if (!(o.eps >= 0)) throw new RangeError(`Invalid epsilon value: ${o.eps}`);
-    if (!(o.betas[0] >= 0 && o.betas[0] < 1)) throw new RangeError(`Invalid beta parameter at index 0: ${o.betas[0]}`);
-    if (!(o.betas[1] >= 0 && o.betas[1] < 1)) throw new RangeError(`Invalid beta parameter at index 1: ${o.betas[1]}`);
-    if (!(o.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${o.weightDecay}`);
-  }
-
-  protected pyOptions(o: AdamOptions) {
-    return { lr: o.lr, betas: [o.betas[0], o.betas[1]], eps: o.eps, weight_decay: o.weightDecay, amsgrad: o.amsgrad, maximize: o.maximize, foreach: null, capturable: false, differentiable: false, fused: false };
+  protected optionSpecs(): readonly OptionSpec[] {
+    return SPECS;
   }
 
   protected updateGroup(group: ParamGroup<AdamOptions>): void {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
     for (const p of group.params) {
-      if (p.grad === null) continue;
-      const r = rounder(p.dtype);
-      const s = this.stateFor(p, () => ({
-        step: 0, expAvg: this.buffer(p), expAvgSq: this.buffer(p), ...(amsgrad ? { maxExpAvgSq: this.buffer(p) } : {}),
-      }));
-      const step = (s.step as number) + 1;
-      s.step = step;
-      const m = s.expAvg as Storage;
-      const v = s.expAvgSq as Storage;
-      const vmax = s.maxExpAvgSq as Storage | undefined;
-      const g = gradValues(p);
-      const w = p.data;
-      const bc1 = 1 - beta1 ** step;
-      const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
+      const g = this.gradOf(p);
+      if (g === null) continue;
+      const s = this.stateOf(p, amsgrad ? initAmsgrad : initState) as unknown as AdamState;
+      let max: Storage | null = null;
+      if (amsgrad) {
+        if (s.maxExpAvgSq === undefined) throw new Error("Adam: amsgrad was turned on after the first step: no state 'max_exp_avg_sq'");
+        max = s.maxExpAvgSq.data;
+      }
+      const stepT = s.step;
+      stepT.data[stepT.offset] += 1; // step_t += 1 (a float32 tensor)
+      const step = stepT.data[stepT.offset];
+      const bc1 = 1 - this.pow1(beta1, step);
+      const bc2 = 1 - this.pow2(beta2, step);
       const stepSize = lr / bc1;
-      for (let i = 0; i < w.length; i++) {
-        let gi = maximize ? -g[i] : g[i];
-        if (weightDecay !== 0) gi = r(gi + r(weightDecay * w[i]));
-        m[i] = r(r(m[i] * beta1) + r((1 - beta1) * gi));
-        v[i] = r(r(v[i] * beta2) + r(r((1 - beta2) * gi) * gi));
-        let second = v[i];
-        if (amsgrad && vmax) {
-          vmax[i] = Math.max(vmax[i], v[i]);
-          second = vmax[i];
-        }
-        const denom = r(r(r(Math.sqrt(second)) / bc2Sqrt) + eps);
-        w[i] = r(w[i] + r(r(-stepSize * m[i]) / denom));
+      const bc2Sqrt = Math.sqrt(bc2);
+      const n = p.numel();
+      if (p.dtype === 'float32') {
+        adamF32(p.data, p.offset, g.data, g.offset, s.expAvg.data, s.expAvgSq.data, max, n,
+          beta1, beta2, stepSize, bc2Sqrt, eps, weightDecay, maximize);
+      } else {
+        adamF64(p.data, p.offset, g.data, g.offset, s.expAvg.data, s.expAvgSq.data, max, n,
+          beta1, beta2, stepSize, bc2Sqrt, eps, weightDecay, maximize);
       }
     }
+  }
+
+  protected adoptState(param: Tensor, s: ParamState): void {
+    // PyTorch 1.13 keeps step as a tensor and converts a saved number (torch.tensor(float(step))).
+    if (!(s.step instanceof Tensor)) s.step = stepTensor(stepNumber(s.step));
+    checkBuffer('Adam', param, s, 'expAvg');
+    checkBuffer('Adam', param, s, 'expAvgSq');
+    if ('maxExpAvgSq' in s) checkBuffer('Adam', param, s, 'maxExpAvgSq');
+  }
+
+  /** beta1 ** step, remembered while parameters share a step count. */
+  private pow1(base: number, n: number): number {
+    const m = this.powMemo;
+    if (m.base !== base || m.n !== n) { m.base = base; m.n = n; m.value = powInt(base, n); }
+    return m.value;
+  }
+
+  private pow2(base: number, n: number): number {
+    const m = this.powMemo;
+    if (m.base2 !== base || m.n2 !== n) { m.base2 = base; m.n2 = n; m.value2 = powInt(base, n); }
+    return m.value2;
+  }
+}
+
+function stepTensor(value: number): Tensor {
+  const t = new Tensor(new Float32Array(1), []);
+  t.data[0] = value;
+  return t;
+}
+
+function initState(p: Tensor): ParamState {
+  return { step: stepTensor(0), expAvg: zerosLikeParam(p), expAvgSq: zerosLikeParam(p) };
+}
+
+function initAmsgrad(p: Tensor): ParamState {
+  return { ...initState(p), maxExpAvgSq: zerosLikeParam(p) };
+}
+
+/** float32 with PyTorch's roundings: add_ with alpha and addcmul_ fused; addcdiv_ computes (value·m)/denom, then adds. */
+function adamF32(
+  w: Storage, wo: number, g: Storage, go: number, m: Storage, v: Storage, max: Storage | null, n: number,
+  beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, weightDecay: number, maximize: boolean,
+): void {
+  const f = Math.fround;
+  const b1F = f(beta1);
+  const keep1F = f(1 - beta1);
+  const b2F = f(beta2);
+  const keep2F = f(1 - beta2);
+  const bc2SqrtF = f(bc2Sqrt);
+  const epsF = f(eps);
+  const negStepF = f(-stepSize);
+  const wdF = f(weightDecay);
+  const decay = weightDecay !== 0;
+  for (let i = 0; i < n; i++) {
+    let gi = maximize ? -g[go + i] : g[go + i];
+    if (decay) gi = fmaF32(wdF, w[wo + i], gi); // grad.add(param, alpha=weight_decay)
+    const mi = fmaF32(keep1F, gi, f(m[i] * b1F)); // exp_avg.mul_(beta1).add_(grad, alpha=1-beta1)
+    m[i] = mi;
+    let vi = fmaF32(f(keep2F * gi), gi, f(v[i] * b2F)); // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2)
+    v[i] = vi;
+    if (max !== null) {
+      vi = Math.max(max[i], vi); // torch.maximum (NaN propagates)
+      max[i] = vi;
+    }
+    const denom = f(f(f(Math.sqrt(vi)) / bc2SqrtF) + epsF); // (sqrt() / bias_correction2_sqrt).add_(eps)
+    w[wo + i] = f(w[wo + i] + f(f(negStepF * mi) / denom)); // param.addcdiv_(exp_avg, denom, value=-step_size)
+  }
+}
+
+function adamF64(
+  w: Storage, wo: number, g: Storage, go: number, m: Storage, v: Storage, max: Storage | null, n: number,
+  beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, weightDecay: number, maximize: boolean,
+): void {
+  const keep1 = 1 - beta1;
+  const keep2 = 1 - beta2;
+  const decay = weightDecay !== 0;
+  for (let i = 0; i < n; i++) {
+    let gi = maximize ? -g[go + i] : g[go + i];
+    if (decay) gi = fmaF64(weightDecay, w[wo + i], gi);
+    const mi = fmaF64(keep1, gi, m[i] * beta1);
+    m[i] = mi;
+    let vi = fmaF64(keep2 * gi, gi, v[i] * beta2);
+    v[i] = vi;
+    if (max !== null) {
+      vi = Math.max(max[i], vi);
+      max[i] = vi;
+    }
+    const denom = Math.sqrt(vi) / bc2Sqrt + eps;
+    w[wo + i] = w[wo + i] + (-stepSize * mi) / denom;
   }
 }

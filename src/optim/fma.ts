@@ -51,3 +51,61 @@ function overflowed(p: number, c: number, s: number, r: number): number {
   if (s < 0 && err > 0) return -FLT_MAX;
   return r;
 }
+
+const SPLIT = 134217729; // 2^27 + 1, Veltkamp's splitter for doubles
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+/** Index of the low 32-bit word of a double in `words` (0 on little-endian machines). */
+const LO = (() => {
+  bits[0] = 1; // 0x3FF00000_00000000
+  return words[0] === 0 ? 0 : 1;
+})();
+const HI = 1 - LO;
+const BIG = 2 ** 995;
+const TINY = 2 ** -900;
+const PRODUCT_MIN = 2 ** -960;
+
+/**
+ * The double nearest to `a * b + c`, rounded once (a hardware double fused multiply-add), for the float64
+ * update loops. Dekker's exact product, then Boldo and Melquiond's correctly rounded three-term sum
+ * (TwoSum, then the low parts added with rounding to odd). Exact when |a|, |b| < 2^995, |a*b| > 2^-960 and
+ * c is 0 or |c| > 2^-900; outside that range (never met by an optimiser's values) it returns `a * b + c`
+ * rounded twice.
+ */
+export function fmaF64(a: number, b: number, c: number): number {
+  const p = a * b;
+  const ap = Math.abs(p);
+  const ac = Math.abs(c);
+  if (!(ap > PRODUCT_MIN && ap < Infinity && Math.abs(a) < BIG && Math.abs(b) < BIG && (c === 0 || (ac > TINY && ac < Infinity)))) {
+    return p + c;
+  }
+  let t = SPLIT * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  const pl = ((ah * bh - p) + ah * bl + al * bh) + al * bl; // a*b = p + pl exactly
+  const sh = c + p; // c + p = sh + sl exactly
+  let bv = sh - c;
+  const sl = (c - (sh - bv)) + (p - bv);
+  let v = sl + pl; // rounded to odd below
+  bv = v - sl;
+  const e = (sl - (v - bv)) + (pl - bv);
+  if (e !== 0) {
+    bits[0] = v;
+    if ((words[LO] & 1) === 0) {
+      // inexact with an even last bit: step one ulp towards the exact value (its odd neighbour)
+      if ((v > 0) === (e > 0)) {
+        words[LO] += 1;
+      } else if (words[LO] === 0) {
+        words[LO] = 0xffffffff;
+        words[HI] -= 1;
+      } else {
+        words[LO] -= 1;
+      }
+      v = bits[0];
+    }
+  }
+  return sh + v;
+}

@@ -1,5 +1,10 @@
-export { Optimizer, type ParamGroup, type ParamState, type ParamsArg } from './optimizer.js';
-export { Adadelta, type AdadeltaOptions } from './adadelta.js';
-export { SGD, type SGDOptions } from './sgd.js';
-export { Adam, type AdamOptions } from './adam.js';
-export { RMSprop, type RMSpropOptions } from './rmsprop.js';
+export {
+  Optimizer, REQUIRED, type GroupValue, type OptimizerStateDict, type OptionSpec, type ParamGroup, type ParamGroupInput,
+  type ParamState, type ParamsInput, type ParamsInput as ParamsArg, type StateValue,
+} from './optimizer.js';
+export { Adadelta, type AdadeltaOptions, type AdadeltaState } from './adadelta.js';
+export { SGD, type SGDOptions, type SGDState } from './sgd.js';
+export { Adam, type AdamOptions, type AdamState } from './adam.js';
+export { RMSprop, type RMSpropOptions, type RMSpropState } from './rmsprop.js';
+export { fmaF32 } from './fma.js';
+export { powInt } from './pow.js';

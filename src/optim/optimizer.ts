@@ -1,185 +1,418 @@
-import { noGrad } from '../autograd/grad-mode.js';
-import type { Storage } from '../tensor/dtype.js';
+import { enableGrad } from '../autograd/grad-mode.js';
+import { pyFloat, pyNumber } from '../format/py-format.js';
 import { allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-
-/** Per-parameter state: buffers as storages of the parameter's dtype, counters as numbers. */
-export type ParamState = Record<string, Storage | number>;
-
-export type ParamGroup<O> = O & { params: Tensor[] };
-
-export type ParamsArg<O> = Iterable<Tensor> | Array<{ params: Iterable<Tensor> } & Partial<O>>;
-
-/** Options as PyTorch spells them in state_dict and repr (snake_case). */
-type PyValue = number | boolean | string | null | number[];
+import { zero_ } from '../ops/inplace.js';
 
 /**
- * The base of every optimiser (PyTorch's `torch.optim.Optimizer`): parameter groups with their options,
- * per-parameter state, zeroGrad and stateDict. Subclasses implement `updateGroup`, a tight loop over raw
- * storages: the tutorial runs 40,000 steps and the optimiser must not allocate per step.
+ * One entry of an optimiser's per-parameter state: a buffer (a tensor of the parameter's dtype and shape), the
+ * step count (a number, or for Adam a 0-d float32 tensor, as in PyTorch 1.13), or `null` (SGD keeps
+ * `momentumBuffer: null` when momentum is 0, as PyTorch keeps `None`).
  */
-export abstract class Optimizer<O extends object> {
-  readonly paramGroups: Array<ParamGroup<O>> = [];
-  readonly state = new Map<Tensor, ParamState>();
-  protected abstract readonly pyName: string;
+export type StateValue = Tensor | number | null;
 
-  constructor(params: ParamsArg<O>, readonly defaults: O) {
-    const list = [...(params as Iterable<Tensor | ({ params: Iterable<Tensor> } & Partial<O>)>)];
-    if (list.length === 0) throw new RangeError('optimizer got an empty parameter list');
-    if (list[0] instanceof Tensor) this.addParamGroup({ params: list as Tensor[] } as unknown as { params: Iterable<Tensor> } & Partial<O>);
-    else for (const g of list as Array<{ params: Iterable<Tensor> } & Partial<O>>) this.addParamGroup(g);
+/** Per-parameter state, PyTorch's `optimizer.state[p]` with camelCase names (`squareAvg` for `square_avg`). */
+export type ParamState = Record<string, StateValue>;
+
+/** A parameter group as the optimiser holds it: the parameters and every option, filled in from the defaults. */
+export type ParamGroup<Options> = { params: Tensor[] } & Options;
+
+/** A parameter group as given to the constructor or `addParamGroup`: options left out take the defaults. */
+export type ParamGroupInput<Options> = { params: Iterable<Tensor> | Tensor } & Partial<Options>;
+
+/** What an optimiser takes: an iterable of tensors (one group), or a list of parameter groups. */
+export type ParamsInput<Options> = Iterable<Tensor> | Iterable<ParamGroupInput<Options>>;
+
+/** A value in a saved parameter group (Python's float, int, bool, None or tuple of floats). */
+export type GroupValue = number | boolean | null | string | readonly number[];
+
+/**
+ * PyTorch's `optimizer.state_dict()` structure, with PyTorch's (snake_case) key names, so it reads like the
+ * saved format: `{state: {0: {step, square_avg, acc_delta}}, param_groups: [{lr, rho, …, params: [0]}]}`.
+ */
+export interface OptimizerStateDict {
+  state: Record<number, Record<string, StateValue>>;
+  param_groups: Array<{ [key: string]: GroupValue | number[]; params: number[] }>;
+}
+
+/**
+ * How one option of a parameter group is spelled and printed by PyTorch 1.13.
+ * - `name`: PyTorch's key (snake_case); the torchlet option is its camelCase form.
+ * - `kind`: how Python prints the value. JavaScript has one number type, so an integral value prints as a
+ *   Python float ('1.0') for options PyTorch declares as floats (lr, eps, …) and as an int ('0') for options whose
+ *   PyTorch default is an int (weight_decay=0, momentum=0, dampening=0).
+ * - `constant`: an option torchlet does not implement but PyTorch lists (foreach, differentiable, capturable,
+ *   fused): always this value in saved groups and the repr, never a torchlet option.
+ */
+export interface OptionSpec {
+  readonly name: string;
+  readonly kind: 'float' | 'int' | 'bool' | 'floats' | 'constant';
+  readonly constant?: boolean | null;
+}
+
+/** The option specs in PyTorch's `defaults` order; `f`/`i`/`b`/`t` build one of each kind, `c` a constant. */
+export const spec = {
+  f: (name: string): OptionSpec => ({ name, kind: 'float' }),
+  i: (name: string): OptionSpec => ({ name, kind: 'int' }),
+  b: (name: string): OptionSpec => ({ name, kind: 'bool' }),
+  t: (name: string): OptionSpec => ({ name, kind: 'floats' }),
+  c: (name: string, constant: boolean | null): OptionSpec => ({ name, kind: 'constant', constant }),
+};
+
+export function camelToSnake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+export function snakeToCamel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Python's `str(value)` for a parameter-group value of the given kind. */
+function pyValue(value: unknown, kind: OptionSpec['kind'] | 'unknown'): string {
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number') return kind === 'float' || kind === 'floats' ? pyFloat(value) : pyNumber(value);
+  if (Array.isArray(value)) {
+    const items = value.map((v) => pyValue(v, kind === 'floats' ? 'float' : 'unknown'));
+    return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
   }
+  if (typeof value === 'string') return value;
+  return String(value);
+}
 
-  addParamGroup(group: { params: Iterable<Tensor> } & Partial<O>): void {
-    const params = [...group.params];
-    for (const p of params) {
-      if (!(p instanceof Tensor)) throw new TypeError('optimizer can only optimize Tensors');
-      if (!p.isLeaf) throw new Error("can't optimize a non-leaf Tensor");
-      for (const g of this.paramGroups) {
-        if (g.params.includes(p)) throw new Error('some parameters appear in more than one parameter group');
-      }
+/** Keeps group values that a saved group may hold; anything else is left out of the state dict. */
+function isGroupValue(v: unknown): v is GroupValue {
+  return v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' ||
+    (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+}
+
+function copyGroupValue(v: GroupValue): GroupValue {
+  return Array.isArray(v) ? [...v] : v;
+}
+
+/** Marks an option with no default: every parameter group must give it (PyTorch's `required`, SGD's lr). */
+export const REQUIRED: unique symbol = Symbol('required parameter');
+
+function typeName(x: unknown): string {
+  if (x === null) return 'None';
+  if (typeof x === 'number') return Number.isInteger(x) ? 'int' : 'float';
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
+  return typeof x;
+}
+
+/**
+ * Base class of every optimiser, as PyTorch's `torch.optim.Optimizer`: parameter groups, lazily created
+ * per-parameter state, `zeroGrad`, `step`, `stateDict`/`loadStateDict` and PyTorch's repr.
+ *
+ * `state` is readable for teaching (e.g. Adadelta's `squareAvg`/`accDelta` before and after a step); the buffers
+ * are the live tensors the update writes in place. Change state only through `loadStateDict`.
+ *
+ * Subclasses implement `updateGroup`, a loop over the raw storages written as PyTorch 1.13's single-tensor
+ * implementation computes it, and `optionSpecs`, PyTorch's option names in its `defaults` order.
+ */
+export abstract class Optimizer<Options extends object> {
+  /** Options used where a parameter group does not give its own. */
+  readonly defaults: Options;
+  /** The parameter groups; change an option (`paramGroups[0].lr = 0.1`) to take effect from the next step. */
+  paramGroups: Array<ParamGroup<Options>> = [];
+  /** Per-parameter state, created at a parameter's first step with a gradient. */
+  state: Map<Tensor, ParamState> = new Map();
+  /** Saved-dict key order per group (the keys a group was given first, as a Python dict keeps them). */
+  private readonly keyOrder = new WeakMap<object, string[]>();
+  /** Gradient tensors already checked for use with a parameter (dense, same dtype and size). */
+  private readonly checkedGrads = new WeakMap<Tensor, Tensor>();
+
+  constructor(params: ParamsInput<Options>, defaults: Options) {
+    this.defaults = defaults;
+    if (params instanceof Tensor) {
+      throw new TypeError(
+        'params argument given to the optimizer should be an iterable of Tensors or dicts, but got ' +
+          (params.dtype === 'float32' ? 'torch.FloatTensor' : 'torch.DoubleTensor'),
+      );
     }
-    const full = { ...this.defaults, ...group, params } as ParamGroup<O>;
-    this.validate(full);
-    this.paramGroups.push(full);
+    const list: Array<Tensor | ParamGroupInput<Options>> = [...(params as Iterable<Tensor | ParamGroupInput<Options>>)];
+    if (list.length === 0) throw new Error('optimizer got an empty parameter list');
+    if (isGroupInput(list[0])) for (const g of list as Array<ParamGroupInput<Options>>) this.addParamGroup(g);
+    else this.addParamGroup({ params: list as Tensor[] } as { params: Tensor[] } & Partial<Options>);
   }
 
-  protected abstract validate(group: O): void;
+  /** PyTorch's option names and print kinds, in PyTorch's `defaults` order. */
+  protected abstract optionSpecs(): readonly OptionSpec[];
 
-  /** Clears `.grad`: zeroed in place by default (PyTorch 1.13), or set to null with setToNone. */
-  zeroGrad(options: { setToNone?: boolean } = {}): void {
-    const toNone = options.setToNone ?? false;
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        const grad = p.grad;
-        if (grad === null) continue;
-        if (toNone) p.grad = null;
-        else {
-          grad.gradFn = null;
-          grad.requiresGrad = false;
-          grad.data.fill(0);
-        }
-      }
-    }
-  }
+  /** Updates every parameter of one group that has a gradient. */
+  protected abstract updateGroup(group: ParamGroup<Options>): void;
 
-  /** One update of every parameter that has a gradient. With a closure, re-evaluates the loss first. */
+  /**
+   * Brings loaded state to this optimiser's form (Adam keeps `step` as a tensor, Adadelta as a number); throws
+   * on state it cannot use. Called by `loadStateDict` with the parameter the state belongs to.
+   */
+  protected abstract adoptState(param: Tensor, state: ParamState): void;
+
+  /**
+   * One optimisation step over every parameter with a gradient (parameters whose `.grad` is null are skipped).
+   * `closure`, if given, re-evaluates the loss (run with grad enabled) before the update; its value is returned.
+   */
   step(closure?: () => Tensor): Tensor | undefined {
-    let loss: Tensor | undefined;
-    if (closure) loss = closure();
-    noGrad(() => {
-      for (const g of this.paramGroups) this.updateGroup(g);
-    });
+    const loss = closure === undefined ? undefined : enableGrad(closure);
+    for (const group of this.paramGroups) this.updateGroup(group);
     return loss;
   }
 
-  protected abstract updateGroup(group: ParamGroup<O>): void;
-
-  /** The parameter's state, created on first use; checks once that the parameter is a dense leaf. */
-  protected stateFor(p: Tensor, init: (n: number) => ParamState): ParamState {
-    let s = this.state.get(p);
-    if (s === undefined) {
-      if (!p.isDense || p.offset !== 0 || p.data.length !== p.numel()) {
-        throw new Error('optimizer: parameters must be dense tensors that own their storage');
+  /**
+   * Clears the gradients of every parameter. PyTorch 1.13's default zeroes the existing `.grad` in place
+   * (detached from any graph); `setToNone: true` sets `.grad = null` instead, so the next step skips any
+   * parameter that gets no new gradient.
+   */
+  zeroGrad({ setToNone = false }: { setToNone?: boolean } = {}): void {
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const g = p.grad;
+        if (g === null) continue;
+        if (setToNone) {
+          p.grad = null;
+          continue;
+        }
+        g.gradFn = null;
+        g.requiresGrad = false;
+        if (g.isDense) g.data.fill(0, g.offset, g.offset + g.numel());
+        else zero_(g);
       }
-      s = init(p.numel());
-      this.state.set(p, s);
+    }
+  }
+
+  /** Adds a parameter group (e.g. layers unfrozen while fine-tuning); options it leaves out take the defaults. */
+  addParamGroup(group: ParamGroupInput<Options>): void {
+    if (typeof group !== 'object' || group === null || group instanceof Tensor) {
+      throw new TypeError('param group must be a dict');
+    }
+    const raw = group.params;
+    let params: Tensor[];
+    if (raw instanceof Tensor) params = [raw];
+    else if (raw instanceof Set) {
+      throw new TypeError(
+        'optimizer parameters need to be organized in ordered collections, but the ordering of tensors in sets will ' +
+          'change between runs. Please use a list instead.',
+      );
+    } else params = [...raw];
+    for (const p of params) {
+      if (!(p instanceof Tensor)) {
+        throw new TypeError(`optimizer can only optimize Tensors, but one of the params is ${typeName(p)}`);
+      }
+      if (!(p.isLeaf || p.retainsGrad)) throw new Error("can't optimize a non-leaf Tensor");
+    }
+    const given = Object.keys(group).filter((k) => k !== 'params');
+    const filled: Record<string, unknown> = { params };
+    for (const k of given) filled[k] = (group as Record<string, unknown>)[k];
+    for (const [name, value] of Object.entries(this.defaults)) {
+      if (name in filled) continue;
+      if (value === REQUIRED) {
+        throw new Error(`parameter group didn't specify a value of required optimization parameter ${camelToSnake(name)}`);
+      }
+      filled[name] = Array.isArray(value) ? [...(value as unknown[])] : value;
+    }
+    if (new Set(params).size !== params.length) {
+      console.warn(
+        'optimizer contains a parameter group with duplicate parameters; in future, this will cause an error; ' +
+          'see github.com/pytorch/pytorch/issues/40967 for more information',
+      );
+    }
+    const existing = new Set<Tensor>();
+    for (const g of this.paramGroups) for (const p of g.params) existing.add(p);
+    if (params.some((p) => existing.has(p))) throw new Error('some parameters appear in more than one parameter group');
+    const result = filled as ParamGroup<Options>;
+    this.keyOrder.set(result, given.map(camelToSnake));
+    this.paramGroups.push(result);
+  }
+
+  /**
+   * PyTorch's `state_dict()`: parameters become their index (counted across groups in order), keys are PyTorch's
+   * snake_case names. As in PyTorch, the state tensors are the live buffers, not copies.
+   */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Tensor, number>();
+    let next = 0;
+    const paramGroups = this.paramGroups.map((group) => {
+      const packed: Record<string, GroupValue | number[]> = {};
+      for (const name of this.savedKeyOrder(group)) {
+        const value = this.savedGroupValue(group, name);
+        if (value !== undefined) packed[name] = value;
+      }
+      const ids: number[] = [];
+      for (const p of group.params) {
+        if (!index.has(p)) index.set(p, next + ids.length);
+        ids.push(index.get(p) as number);
+      }
+      next += ids.length;
+      packed.params = ids;
+      return packed as OptimizerStateDict['param_groups'][number];
+    });
+    const state: OptimizerStateDict['state'] = {};
+    for (const [p, s] of this.state) {
+      const id = index.get(p);
+      if (id === undefined) continue;
+      const out: Record<string, StateValue> = {};
+      for (const [k, v] of Object.entries(s)) out[camelToSnake(k)] = v;
+      state[id] = out;
+    }
+    return { state, param_groups: paramGroups };
+  }
+
+  /**
+   * PyTorch's `load_state_dict()`: checks the group and parameter counts, copies the state (tensors cast to each
+   * parameter's dtype, `step` left as it is) and takes the groups' options from the saved dict.
+   */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const saved = stateDict.param_groups;
+    if (!Array.isArray(saved) || saved.length !== this.paramGroups.length) {
+      throw new Error('loaded state dict has a different number of parameter groups');
+    }
+    for (let i = 0; i < saved.length; i++) {
+      if (saved[i].params.length !== this.paramGroups[i].params.length) {
+        throw new Error("loaded state dict contains a parameter group that doesn't match the size of optimizer's group");
+      }
+    }
+    const idMap = new Map<number, Tensor>();
+    saved.forEach((g, i) => g.params.forEach((id, j) => idMap.set(id, this.paramGroups[i].params[j])));
+
+    const state = new Map<Tensor, ParamState>();
+    for (const [key, value] of Object.entries(stateDict.state)) {
+      const param = idMap.get(Number(key));
+      if (param === undefined) continue; // PyTorch keeps such entries under their old key; they belong to no parameter
+      const s: ParamState = {};
+      for (const [k, v] of Object.entries(value)) s[snakeToCamel(k)] = copyStateValue(param, k, v);
+      this.adoptState(param, s);
+      state.set(param, s);
+    }
+
+    const groups = saved.map((g, i) => {
+      const specs = new Map(this.optionSpecs().map((s) => [s.name, s]));
+      const group: Record<string, unknown> = { params: this.paramGroups[i].params };
+      const order: string[] = [];
+      for (const [k, v] of Object.entries(g)) {
+        if (k === 'params') continue;
+        order.push(k);
+        if (specs.get(k)?.kind === 'constant') continue;
+        if (isGroupValue(v)) group[snakeToCamel(k)] = copyGroupValue(v);
+      }
+      for (const [name, value] of Object.entries(this.defaults)) {
+        if (!(name in group) && value !== REQUIRED) group[name] = Array.isArray(value) ? [...(value as unknown[])] : value;
+      }
+      const result = group as ParamGroup<Options>;
+      this.keyOrder.set(result, order);
+      return result;
+    });
+    this.state = state;
+    this.paramGroups = groups;
+  }
+
+  /** PyTorch's repr: each group's options (not its params), sorted by name, printed as Python prints them. */
+  toString(): string {
+    let s = `${this.constructor.name} (`;
+    this.paramGroups.forEach((group, i) => {
+      s += `\nParameter Group ${i}\n`;
+      const names = this.savedKeyOrder(group).filter((k) => this.savedGroupValue(group, k) !== undefined).sort();
+      for (const name of names) {
+        const kind = this.optionSpecs().find((o) => o.name === name)?.kind ?? 'unknown';
+        s += `    ${name}: ${pyValue(this.savedGroupValue(group, name), kind)}\n`;
+      }
+    });
+    return s + ')';
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  /**
+   * The state record of `param`, created (by `init`) at its first step. Creating it checks once that the parameter
+   * is a dense float tensor the update loops can walk.
+   */
+  protected stateOf(param: Tensor, init: (param: Tensor) => ParamState): ParamState {
+    let s = this.state.get(param);
+    if (s === undefined) {
+      if (!param.isDense) {
+        throw new Error(`${this.constructor.name}: parameters must be dense (contiguous) tensors; got strides [${param.strides.join(', ')}]`);
+      }
+      s = init(param);
+      this.state.set(param, s);
     }
     return s;
   }
 
-  protected buffer(p: Tensor): Storage {
-    return allocate(p.dtype, p.numel());
+  /** `param.grad`, checked (once per gradient tensor) to be dense with the parameter's dtype and size. */
+  protected gradOf(param: Tensor): Tensor | null {
+    const g = param.grad;
+    if (g === null || this.checkedGrads.get(g) === param) return g;
+    if (g.dtype !== param.dtype) {
+      throw new Error(`${this.constructor.name}: a ${g.dtype} gradient for a ${param.dtype} parameter`);
+    }
+    if (g.numel() !== param.numel() || !g.isDense) {
+      throw new Error(
+        `${this.constructor.name}: the gradient must be a dense tensor of the parameter's shape ` +
+          `[${param.shape.join(', ')}], got shape [${g.shape.join(', ')}]`,
+      );
+    }
+    this.checkedGrads.set(g, param);
+    return g;
   }
 
-  /** Options in PyTorch's spelling, for stateDict and repr. */
-  protected abstract pyOptions(group: O): Record<string, PyValue>;
-
-  /** PyTorch's optimizer state_dict: `{state: {index: {...}}, param_groups: [{..., params: [indices]}]}`. */
-  stateDict(): { state: Record<number, Record<string, number | number[]>>; param_groups: Array<Record<string, PyValue>> } {
-    const state: Record<number, Record<string, number | number[]>> = {};
-    const groups: Array<Record<string, PyValue>> = [];
-    let index = 0;
-    for (const g of this.paramGroups) {
-      const ids: number[] = [];
-      for (const p of g.params) {
-        const s = this.state.get(p);
-        if (s) {
-          const entry: Record<string, number | number[]> = {};
-          for (const [k, v] of Object.entries(s)) entry[snake(k)] = typeof v === 'number' ? v : Array.from(v);
-          state[index] = entry;
-        }
-        ids.push(index++);
-      }
-      groups.push({ ...this.pyOptions(g), params: ids });
+  /** Keys of a saved group in PyTorch's order: keys the group was given first, then the defaults' order. */
+  private savedKeyOrder(group: ParamGroup<Options>): string[] {
+    const first = this.keyOrder.get(group) ?? [];
+    const keys = [...first];
+    const seen = new Set(first);
+    for (const s of this.optionSpecs()) if (!seen.has(s.name)) { keys.push(s.name); seen.add(s.name); }
+    for (const k of Object.keys(group)) {
+      const name = camelToSnake(k);
+      if (k !== 'params' && !seen.has(name)) { keys.push(name); seen.add(name); }
     }
-    return { state, param_groups: groups };
+    return keys;
   }
 
-  /** Restores state saved by stateDict() into an optimiser over the same parameters in the same order. */
-  loadStateDict(sd: ReturnType<Optimizer<O>['stateDict']>): void {
-    if (!sd || !Array.isArray(sd.param_groups)) throw new Error('loadStateDict: expected {state, param_groups}');
-    if (sd.param_groups.length !== this.paramGroups.length) {
-      throw new Error('loaded state dict has a different number of parameter groups');
-    }
-    const params: Tensor[] = [];
-    sd.param_groups.forEach((g, i) => {
-      const ids = g.params;
-      if (!Array.isArray(ids) || ids.length !== this.paramGroups[i].params.length) {
-        throw new Error("loaded state dict contains a parameter group that doesn't match the size of optimizer's group");
-      }
-      params.push(...this.paramGroups[i].params);
-    });
-    const restored = new Map<Tensor, ParamState>();
-    for (const [key, entry] of Object.entries(sd.state ?? {})) {
-      const p = params[Number(key)];
-      if (p === undefined) throw new Error(`loadStateDict: state for unknown parameter index ${key}`);
-      const s: ParamState = {};
-      for (const [k, v] of Object.entries(entry)) {
-        if (typeof v === 'number') s[camel(k)] = v;
-        else {
-          if (!Array.isArray(v) || v.length !== p.numel()) throw new Error(`loadStateDict: state '${k}' of parameter ${key} has the wrong size`);
-          const buf = this.buffer(p);
-          buf.set(v);
-          s[camel(k)] = buf;
-        }
-      }
-      restored.set(p, s);
-    }
-    this.state.clear();
-    for (const [p, s] of restored) this.state.set(p, s);
-  }
-
-  toString(): string {
-    const lines = [`${this.pyName} (`];
-    this.paramGroups.forEach((g, i) => {
-      lines.push(`Parameter Group ${i}`);
-      const opts = this.pyOptions(g);
-      for (const k of Object.keys(opts).sort()) lines.push(`    ${k}: ${pyRepr(opts[k])}`);
-    });
-    lines.push(')');
-    return lines.join('\n');
+  private savedGroupValue(group: ParamGroup<Options>, name: string): GroupValue | undefined {
+    const specItem = this.optionSpecs().find((s) => s.name === name);
+    if (specItem?.kind === 'constant') return specItem.constant ?? null;
+    const v = (group as Record<string, unknown>)[snakeToCamel(name)];
+    return isGroupValue(v) ? copyGroupValue(v) : undefined;
   }
 }
 
-function snake(k: string): string {
-  return k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+function isGroupInput<Options>(x: unknown): x is ParamGroupInput<Options> {
+  return typeof x === 'object' && x !== null && !(x instanceof Tensor) && 'params' in x;
 }
 
-function camel(k: string): string {
-  return k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** Deep copy of one loaded state value; tensors other than `step` take the parameter's dtype (as PyTorch casts them). */
+function copyStateValue(param: Tensor, key: string, v: StateValue): StateValue {
+  if (v === null || typeof v === 'number') return v;
+  if (!(v instanceof Tensor)) {
+    throw new TypeError(`loadStateDict: state '${key}' must be a Tensor, a number or null, got ${typeName(v)}`);
+  }
+  const dtype = key === 'step' ? v.dtype : param.dtype;
+  const data = allocate(dtype, v.numel());
+  data.set(v.values());
+  return new Tensor(data, [...v.shape]);
 }
 
-function pyRepr(v: PyValue): string {
-  if (v === null) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (Array.isArray(v)) return `(${v.map((x) => pyNum(x)).join(', ')})`;
-  if (typeof v === 'number') return pyNum(v);
+/** Zeros of `param`'s dtype and shape: a fresh state buffer. */
+export function zerosLikeParam(param: Tensor): Tensor {
+  return new Tensor(allocate(param.dtype, param.numel()), [...param.shape]);
+}
+
+/** Checks that a loaded state buffer can serve `param` (same shape); used by `adoptState`. */
+export function checkBuffer(opt: string, param: Tensor, state: ParamState, key: string): Tensor {
+  const v = state[key];
+  if (!(v instanceof Tensor)) throw new Error(`${opt}: loaded state has no tensor '${camelToSnake(key)}'`);
+  if (v.numel() !== param.numel() || v.shape.length !== param.shape.length || v.shape.some((d, i) => d !== param.shape[i])) {
+    throw new Error(
+      `${opt}: loaded state '${camelToSnake(key)}' has shape [${v.shape.join(', ')}], the parameter has [${param.shape.join(', ')}]`,
+    );
+  }
   return v;
 }
 
-function pyNum(x: number): string {
-  if (Number.isInteger(x) && Math.abs(x) < 1e16) return String(x);
-  const s = String(x);
-  return s.replace(/e-(\d)$/, 'e-0$1').replace(/e\+?(\d\d+)$/, 'e+$1').replace(/e-(\d\d+)$/, 'e-$1');
+/** The step count as a number (newer PyTorch saves it as a tensor). */
+export function stepNumber(v: StateValue): number {
+  if (typeof v === 'number') return v;
+  if (v instanceof Tensor && v.numel() === 1) return v.item();
+  throw new Error("loaded state has no 'step'");
 }

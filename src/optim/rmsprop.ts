@@ -1,72 +1,167 @@
-import { rounder } from '../ops/kernels.js';
 import type { Storage } from '../tensor/dtype.js';
-import { gradValues } from './adadelta.js';
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { fmaF32, fmaF64 } from './fma.js';
+import {
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+} from './optimizer.js';
 
 export interface RMSpropOptions {
+  /** Learning rate (default 1e-2). */
   lr: number;
-  alpha: number;
-  eps: number;
-  weightDecay: number;
+  /** Momentum factor (default 0). */
   momentum: number;
+  /** Decay of the running average of squared gradients (default 0.99). */
+  alpha: number;
+  /** Added to the denominator (default 1e-8). */
+  eps: number;
+  /** Divide by an estimate of the gradient's variance instead of its second moment (default false). */
   centered: boolean;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Maximise the objective instead (default false). */
   maximize: boolean;
 }
 
-/** PyTorch's RMSprop: v ← αv + (1-α)g², p ← p - lr·g/(√v + ε) (centred and momentum variants as PyTorch). */
+/** RMSprop's per-parameter state (`momentumBuffer` only with momentum > 0, `gradAvg` only when centered). */
+export interface RMSpropState {
+  step: number;
+  squareAvg: Tensor;
+  momentumBuffer?: Tensor;
+  gradAvg?: Tensor;
+}
+
+const SPECS: readonly OptionSpec[] = [
+  spec.f('lr'), spec.i('momentum'), spec.f('alpha'), spec.f('eps'), spec.b('centered'), spec.i('weight_decay'),
+  spec.c('foreach', null), spec.b('maximize'), spec.c('differentiable', false),
+];
+
+/**
+ * PyTorch's RMSprop (torch/optim/rmsprop.py, single-tensor path). Per element:
+ *
+ *     v ← α·v + (1-α)·g²;   avg = √v + eps   (centered: √(v - ḡ²) + eps with ḡ ← α·ḡ + (1-α)·g)
+ *     momentum > 0:  buf ← momentum·buf + g/avg;  param ← param - lr·buf
+ *     otherwise:     param ← param - lr·g/avg
+ */
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  protected readonly pyName = 'RMSprop';
-
-  constructor(params: ParamsArg<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
+  constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+    const lr = options.lr ?? 1e-2;
+    const momentum = options.momentum ?? 0;
+    const alpha = options.alpha ?? 0.99;
+    const eps = options.eps ?? 1e-8;
+    const weightDecay = options.weightDecay ?? 0;
+    if (!(0 <= lr)) throw new RangeError(`Invalid learning rate: ${lr}`);
+    if (!(0 <= eps)) throw new RangeError(`Invalid epsilon value: ${eps}`);
+    if (!(0 <= momentum)) throw new RangeError(`Invalid momentum value: ${momentum}`);
+    if (!(0 <= weightDecay)) throw new RangeError(`Invalid weight_decay value: ${weightDecay}`);
+    if (!(0 <= alpha)) throw new RangeError(`Invalid alpha value: ${alpha}`);
+    super(params, { lr, momentum, alpha, eps, centered: options.centered ?? false, weightDecay, maximize: options.maximize ?? false });
   }
 
-  protected validate(o: RMSpropOptions): void {
-    if (!(o.lr >= 0)) throw new RangeError(`Invalid learning rate: ${o.lr}`);
-    if (!(o.eps >= 0)) throw new RangeError(`Invalid epsilon value: ${o.eps}`);
-    if (!(o.momentum >= 0)) throw new RangeError(`Invalid momentum value: ${o.momentum}`);
-    if (!(o.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${o.weightDecay}`);
-    if (!(o.alpha >= 0)) throw new RangeError(`Invalid alpha value: ${o.alpha}`);
-  }
-
-  protected pyOptions(o: RMSpropOptions) {
-    return { lr: o.lr, alpha: o.alpha, eps: o.eps, weight_decay: o.weightDecay, momentum: o.momentum, centered: o.centered, maximize: o.maximize, foreach: null, differentiable: false };
+  protected optionSpecs(): readonly OptionSpec[] {
+    return SPECS;
   }
 
   protected updateGroup(group: ParamGroup<RMSpropOptions>): void {
-    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
+    const { lr, momentum, alpha, eps, centered, weightDecay, maximize } = group;
     for (const p of group.params) {
-      if (p.grad === null) continue;
-      const r = rounder(p.dtype);
-      const s = this.stateFor(p, () => ({
-        step: 0, squareAvg: this.buffer(p),
-        ...(momentum > 0 ? { momentumBuffer: this.buffer(p) } : {}),
-        ...(centered ? { gradAvg: this.buffer(p) } : {}),
-      }));
-      s.step = (s.step as number) + 1;
-      const v = s.squareAvg as Storage;
-      const buf = s.momentumBuffer as Storage | undefined;
-      const ga = s.gradAvg as Storage | undefined;
-      const g = gradValues(p);
-      const w = p.data;
-      for (let i = 0; i < w.length; i++) {
-        let gi = maximize ? -g[i] : g[i];
-        if (weightDecay !== 0) gi = r(gi + r(weightDecay * w[i]));
-        v[i] = r(r(v[i] * alpha) + r(r((1 - alpha) * gi) * gi));
-        let avg: number;
-        if (centered && ga) {
-          ga[i] = r(r(ga[i] * alpha) + r((1 - alpha) * gi));
-          avg = r(r(Math.sqrt(r(v[i] - r(ga[i] * ga[i])))) + eps);
-        } else {
-          avg = r(r(Math.sqrt(v[i])) + eps);
-        }
-        if (momentum > 0 && buf) {
-          buf[i] = r(r(buf[i] * momentum) + r(gi / avg));
-          w[i] = r(w[i] - r(lr * buf[i]));
-        } else {
-          w[i] = r(w[i] + r(r(-lr * gi) / avg));
-        }
+      const g = this.gradOf(p);
+      if (g === null) continue;
+      const s = this.stateOf(p, (q) => initState(q, momentum > 0, centered)) as unknown as RMSpropState;
+      const buf = momentum > 0 ? required(s.momentumBuffer, 'momentum_buffer') : null;
+      const avg = centered ? required(s.gradAvg, 'grad_avg') : null;
+      s.step += 1;
+      const n = p.numel();
+      if (p.dtype === 'float32') {
+        rmspropF32(p.data, p.offset, g.data, g.offset, s.squareAvg.data, buf, avg, n, lr, momentum, alpha, eps, weightDecay, maximize);
+      } else {
+        rmspropF64(p.data, p.offset, g.data, g.offset, s.squareAvg.data, buf, avg, n, lr, momentum, alpha, eps, weightDecay, maximize);
       }
+    }
+  }
+
+  protected adoptState(param: Tensor, s: ParamState): void {
+    s.step = stepNumber(s.step);
+    checkBuffer('RMSprop', param, s, 'squareAvg');
+    if ('momentumBuffer' in s) checkBuffer('RMSprop', param, s, 'momentumBuffer');
+    if ('gradAvg' in s) checkBuffer('RMSprop', param, s, 'gradAvg');
+  }
+}
+
+function required(t: Tensor | undefined, name: string): Storage {
+  if (t === undefined) throw new Error(`RMSprop: no state '${name}' (momentum or centered was turned on after the first step)`);
+  return t.data;
+}
+
+function initState(p: Tensor, momentum: boolean, centered: boolean): ParamState {
+  const s: ParamState = { step: 0, squareAvg: zerosLikeParam(p) };
+  if (momentum) s.momentumBuffer = zerosLikeParam(p);
+  if (centered) s.gradAvg = zerosLikeParam(p);
+  return s;
+}
+
+/** float32 with PyTorch's roundings: addcmul_ and add_ with alpha fused, addcdiv_ divides then adds. */
+function rmspropF32(
+  w: Storage, wo: number, g: Storage, go: number, sq: Storage, buf: Storage | null, ga: Storage | null, n: number,
+  lr: number, momentum: number, alpha: number, eps: number, weightDecay: number, maximize: boolean,
+): void {
+  const f = Math.fround;
+  const alphaF = f(alpha);
+  const keepF = f(1 - alpha);
+  const epsF = f(eps);
+  const momF = f(momentum);
+  const negLrF = f(-lr);
+  const wdF = f(weightDecay);
+  const decay = weightDecay !== 0;
+  for (let i = 0; i < n; i++) {
+    let gi = maximize ? -g[go + i] : g[go + i];
+    if (decay) gi = fmaF32(wdF, w[wo + i], gi); // grad.add(param, alpha=weight_decay)
+    const v = fmaF32(f(keepF * gi), gi, f(sq[i] * alphaF)); // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
+    sq[i] = v;
+    let avg: number;
+    if (ga !== null) {
+      const a = fmaF32(keepF, gi, f(ga[i] * alphaF)); // grad_avg.mul_(alpha).add_(grad, alpha=1-alpha)
+      ga[i] = a;
+      avg = f(Math.sqrt(fmaF32(-a, a, v))); // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+    } else {
+      avg = f(Math.sqrt(v));
+    }
+    avg = f(avg + epsF); // avg.add_(eps)
+    if (buf !== null) {
+      const b = f(f(buf[i] * momF) + f(gi / avg)); // buf.mul_(momentum).addcdiv_(grad, avg)
+      buf[i] = b;
+      w[wo + i] = fmaF32(negLrF, b, w[wo + i]); // param.add_(buf, alpha=-lr)
+    } else {
+      w[wo + i] = f(w[wo + i] + f(f(negLrF * gi) / avg)); // param.addcdiv_(grad, avg, value=-lr)
+    }
+  }
+}
+
+function rmspropF64(
+  w: Storage, wo: number, g: Storage, go: number, sq: Storage, buf: Storage | null, ga: Storage | null, n: number,
+  lr: number, momentum: number, alpha: number, eps: number, weightDecay: number, maximize: boolean,
+): void {
+  const keep = 1 - alpha;
+  const decay = weightDecay !== 0;
+  for (let i = 0; i < n; i++) {
+    let gi = maximize ? -g[go + i] : g[go + i];
+    if (decay) gi = fmaF64(weightDecay, w[wo + i], gi);
+    const v = fmaF64(keep * gi, gi, sq[i] * alpha);
+    sq[i] = v;
+    let avg: number;
+    if (ga !== null) {
+      const a = fmaF64(keep, gi, ga[i] * alpha);
+      ga[i] = a;
+      avg = Math.sqrt(fmaF64(-a, a, v));
+    } else {
+      avg = Math.sqrt(v);
+    }
+    avg = avg + eps;
+    if (buf !== null) {
+      const b = buf[i] * momentum + gi / avg;
+      buf[i] = b;
+      w[wo + i] = fmaF64(-lr, b, w[wo + i]);
+    } else {
+      w[wo + i] = w[wo + i] + (-lr * gi) / avg;
     }
   }
 }

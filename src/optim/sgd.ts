@@ -1,64 +1,133 @@
-import { rounder } from '../ops/kernels.js';
 import type { Storage } from '../tensor/dtype.js';
-import { gradValues } from './adadelta.js';
-import { Optimizer, type ParamGroup, type ParamsArg } from './optimizer.js';
+import { Tensor } from '../tensor/tensor.js';
+import { fmaF32, fmaF64 } from './fma.js';
+import {
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, REQUIRED, checkBuffer, spec, zerosLikeParam,
+} from './optimizer.js';
 
 export interface SGDOptions {
+  /** Learning rate. Required: give it here or in every parameter group. */
   lr: number;
+  /** Momentum factor (default 0: plain gradient descent). */
   momentum: number;
+  /** Dampening of the gradient's share of the momentum (default 0). */
   dampening: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov: boolean;
+  /** Maximise the objective instead (default false). */
   maximize: boolean;
 }
 
+/** SGD's per-parameter state: `momentumBuffer` is null while momentum is 0 (PyTorch keeps `None`). */
+export interface SGDState {
+  momentumBuffer: Tensor | null;
+}
+
+const SPECS: readonly OptionSpec[] = [
+  spec.f('lr'), spec.i('momentum'), spec.i('dampening'), spec.i('weight_decay'), spec.b('nesterov'), spec.b('maximize'),
+  spec.c('foreach', null), spec.c('differentiable', false),
+];
+
 /**
- * PyTorch's SGD: d = g (+ wd·p); with momentum, buf ← μ·buf + (1-dampening)·d (buf = d at the first step),
- * d = buf, or d + μ·buf with Nesterov; then p ← p - lr·d.
+ * PyTorch's SGD (torch/optim/sgd.py, single-tensor path). Per element, with d the gradient (plus
+ * weightDecay·param):
+ *
+ *     buf   ← d at the first step, then momentum·buf + (1-dampening)·d     (when momentum ≠ 0)
+ *     d     ← d + momentum·buf (nesterov) or buf
+ *     param ← param - lr·d
  */
 export class SGD extends Optimizer<SGDOptions> {
-  protected readonly pyName = 'SGD';
-
-  constructor(params: ParamsArg<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
-    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
-  }
-
-  protected validate(o: SGDOptions): void {
-    if (o.lr === undefined || !(o.lr >= 0)) throw new RangeError(`Invalid learning rate: ${o.lr}`);
-    if (!(o.momentum >= 0)) throw new RangeError(`Invalid momentum value: ${o.momentum}`);
-    if (!(o.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${o.weightDecay}`);
-    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    const lr = options.lr;
+    const momentum = options.momentum ?? 0;
+    const dampening = options.dampening ?? 0;
+    const weightDecay = options.weightDecay ?? 0;
+    const nesterov = options.nesterov ?? false;
+    if (lr !== undefined && lr < 0) throw new RangeError(`Invalid learning rate: ${lr}`);
+    if (momentum < 0) throw new RangeError(`Invalid momentum value: ${momentum}`);
+    if (weightDecay < 0) throw new RangeError(`Invalid weight_decay value: ${weightDecay}`);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
       throw new RangeError('Nesterov momentum requires a momentum and zero dampening');
     }
+    // Without lr every group must bring its own (PyTorch's `required`).
+    const lrDefault = lr ?? (REQUIRED as unknown as number);
+    super(params, { lr: lrDefault, momentum, dampening, weightDecay, nesterov, maximize: options.maximize ?? false });
   }
 
-  protected pyOptions(o: SGDOptions) {
-    return { lr: o.lr, momentum: o.momentum, dampening: o.dampening, weight_decay: o.weightDecay, nesterov: o.nesterov, maximize: o.maximize, foreach: null, differentiable: false };
+  protected optionSpecs(): readonly OptionSpec[] {
+    return SPECS;
   }
 
   protected updateGroup(group: ParamGroup<SGDOptions>): void {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
     for (const p of group.params) {
-      if (p.grad === null) continue;
-      const r = rounder(p.dtype);
-      const s = this.stateFor(p, () => ({}));
-      const g = gradValues(p);
-      const w = p.data;
-      let buf = s.momentumBuffer as Storage | undefined;
-      const first = momentum !== 0 && buf === undefined;
-      if (first) {
-        buf = this.buffer(p);
-        s.momentumBuffer = buf;
+      const g = this.gradOf(p);
+      if (g === null) continue;
+      const s = this.stateOf(p, initState) as unknown as SGDState;
+      let fresh = false;
+      if (momentum !== 0 && s.momentumBuffer === null) {
+        s.momentumBuffer = zerosLikeParam(p); // filled with the gradient below (PyTorch's clone)
+        fresh = true;
       }
-      for (let i = 0; i < w.length; i++) {
-        let d = maximize ? -g[i] : g[i];
-        if (weightDecay !== 0) d = r(d + r(weightDecay * w[i]));
-        if (momentum !== 0 && buf) {
-          buf[i] = first ? d : r(r(buf[i] * momentum) + r((1 - dampening) * d));
-          d = nesterov ? r(d + r(momentum * buf[i])) : buf[i];
-        }
-        w[i] = r(w[i] - r(lr * d));
+      const buf = momentum !== 0 ? (s.momentumBuffer as Tensor).data : null;
+      const n = p.numel();
+      if (p.dtype === 'float32') {
+        sgdF32(p.data, p.offset, g.data, g.offset, buf, fresh, n, lr, momentum, dampening, weightDecay, nesterov, maximize);
+      } else {
+        sgdF64(p.data, p.offset, g.data, g.offset, buf, fresh, n, lr, momentum, dampening, weightDecay, nesterov, maximize);
       }
     }
+  }
+
+  protected adoptState(param: Tensor, s: ParamState): void {
+    if (!('momentumBuffer' in s)) s.momentumBuffer = null;
+    if (s.momentumBuffer !== null) checkBuffer('SGD', param, s, 'momentumBuffer');
+  }
+}
+
+function initState(): ParamState {
+  return { momentumBuffer: null };
+}
+
+/** float32 with PyTorch's roundings; add_/add with alpha are fused multiply-adds on AVX2 builds. */
+function sgdF32(
+  w: Storage, wo: number, g: Storage, go: number, buf: Storage | null, fresh: boolean, n: number,
+  lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, maximize: boolean,
+): void {
+  const f = Math.fround;
+  const negLrF = f(-lr);
+  const wdF = f(weightDecay);
+  const momF = f(momentum);
+  const keepF = f(1 - dampening);
+  const decay = weightDecay !== 0;
+  for (let i = 0; i < n; i++) {
+    let d = maximize ? -g[go + i] : g[go + i];
+    if (decay) d = fmaF32(wdF, w[wo + i], d); // d_p.add(param, alpha=weight_decay)
+    if (buf !== null) {
+      const b = fresh ? d : fmaF32(keepF, d, f(buf[i] * momF)); // buf.mul_(momentum).add_(d_p, alpha=1-dampening)
+      buf[i] = b;
+      d = nesterov ? fmaF32(momF, b, d) : b; // d_p.add(buf, alpha=momentum)
+    }
+    w[wo + i] = fmaF32(negLrF, d, w[wo + i]); // param.add_(d_p, alpha=-lr)
+  }
+}
+
+function sgdF64(
+  w: Storage, wo: number, g: Storage, go: number, buf: Storage | null, fresh: boolean, n: number,
+  lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, maximize: boolean,
+): void {
+  const keep = 1 - dampening;
+  const decay = weightDecay !== 0;
+  for (let i = 0; i < n; i++) {
+    let d = maximize ? -g[go + i] : g[go + i];
+    if (decay) d = fmaF64(weightDecay, w[wo + i], d);
+    if (buf !== null) {
+      const b = fresh ? d : fmaF64(keep, d, buf[i] * momentum);
+      buf[i] = b;
+      d = nesterov ? fmaF64(momentum, b, d) : b;
+    }
+    w[wo + i] = fmaF64(-lr, d, w[wo + i]);
   }
 }
