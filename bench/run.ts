@@ -1,0 +1,147 @@
+/**
+ * `npm run bench`: torchlet's benchmark suite. Each benchmark is reported against a baseline timed in the same
+ * process run (ratios travel between machines and runs far better than absolute times):
+ *   1. the tutorial, 40,000 steps through the public API, against the hand-written float64 floor;
+ *   2. single ops on tiny tensors against plain Float32Array loops;
+ *   3. a batched Conv2d forward+backward in GFLOP/s against a direct loop;
+ *   4. memory: heap growth over 40,000 steps and bytes allocated per step (in a child process).
+ *
+ * Options: --quick (fewer repeats), --only=tutorial,micro,conv,memory, --json=FILE (write the results).
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type ConvResult, runConv } from './conv.js';
+import { fmt, markdownTable, median, type Row } from './harness.js';
+import { memoryChild, type MemoryResult, runMemory } from './memory.js';
+import { type MicroResult, runMicro } from './micro.js';
+import { floorInputs, runFloor, runTrainer, runTutorial } from './tutorial.js';
+
+export interface TutorialResult {
+  floorUs: number;
+  exampleUs: number;
+  trainerUs: number;
+  exampleSeconds: number;
+  ratio: number;
+  trainerRatio: number;
+  maxDiffVsFloor: number;
+  exampleEqualsTrainer: boolean;
+}
+
+const TARGET_US = 2.5;
+const TARGET_RATIO = 7;
+const TARGET_CONV = 5;
+
+export function runTutorialBench(repeats: number): TutorialResult {
+  const { init, falseSet } = floorInputs(0);
+  const floor: number[] = [];
+  const example: number[] = [];
+  const trainer: number[] = [];
+  let exampleFinal: number[] = [];
+  let trainerFinal: number[] = [];
+  let floorParams: ArrayLike<number> = [];
+  for (let r = 0; r < repeats + 1; r++) {
+    const f = runFloor(init, falseSet);
+    const e = runTutorial(0);
+    const t = runTrainer(0);
+    if (r === 0) continue; // warm-up
+    floor.push((f.seconds * 1e6) / f.steps);
+    example.push((e.seconds * 1e6) / e.steps);
+    trainer.push((t.seconds * 1e6) / t.steps);
+    exampleFinal = e.final;
+    trainerFinal = t.final;
+    floorParams = f.params;
+  }
+  const floorUs = median(floor);
+  const exampleUs = median(example);
+  const trainerUs = median(trainer);
+  let maxDiffVsFloor = 0;
+  exampleFinal.forEach((v, i) => { maxDiffVsFloor = Math.max(maxDiffVsFloor, Math.abs(v - floorParams[i])); });
+  return {
+    floorUs, exampleUs, trainerUs, exampleSeconds: (exampleUs * 40_000) / 1e6,
+    ratio: exampleUs / floorUs, trainerRatio: trainerUs / floorUs, maxDiffVsFloor,
+    exampleEqualsTrainer: exampleFinal.length === trainerFinal.length && exampleFinal.every((v, i) => Object.is(v, trainerFinal[i])),
+  };
+}
+
+const yesNo = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--memory-child')) {
+    await memoryChild();
+    return;
+  }
+  const quick = args.includes('--quick');
+  const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tutorial', 'micro', 'conv', 'memory'];
+  const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
+  const results: { tutorial?: TutorialResult; micro?: MicroResult[]; conv?: ConvResult[]; memory?: MemoryResult } = {};
+  console.log(`torchlet bench — node ${process.version}, ${process.platform}/${process.arch}${quick ? ', --quick' : ''}\n`);
+
+  if (only.includes('tutorial')) {
+    const t = runTutorialBench(quick ? 2 : 5);
+    results.tutorial = t;
+    console.log('## 1. The tutorial: 40,000 steps (200 epochs) through the public API\n');
+    console.log(markdownTable([
+      { run: 'hand-written floor (Float64Array, bench/baseline)', 'µs/step': fmt(t.floorUs), 'vs floor': '1×' },
+      { run: 'examples/seed-cnn.ts loop, public API', 'µs/step': fmt(t.exampleUs), 'vs floor': `${fmt(t.ratio)}×` },
+      { run: 'new Trainer({seed: 0}).run() (src/lab)', 'µs/step': fmt(t.trainerUs), 'vs floor': `${fmt(t.trainerRatio)}×` },
+    ]));
+    console.log(`\n200 epochs: ${fmt(t.exampleSeconds)} s; final weights: example = Trainer bit for bit: ${t.exampleEqualsTrainer ? 'yes' : 'NO'}; ` +
+      `max |Δ| vs the float64 floor ${t.maxDiffVsFloor.toExponential(1)}\n`);
+  }
+
+  if (only.includes('micro')) {
+    const m = runMicro(quick ? 3 : 7, quick ? 0.3 : 1);
+    results.micro = m;
+    console.log('## 2. Single ops on tiny float32 tensors\n');
+    console.log(markdownTable(m.map((r): Row => ({
+      op: r.name, 'torchlet ns': fmt(r.torchletNs), 'plain ns': fmt(r.plainNs), ratio: `${fmt(r.ratio)}×`, 'plain loop': r.baseline,
+    }))));
+    console.log('');
+  }
+
+  if (only.includes('conv')) {
+    const c = [runConv('float32', quick ? 2 : 3), runConv('float64', quick ? 2 : 3)];
+    results.conv = c;
+    console.log('## 3. Batched Conv2d forward + backward (input, weight, bias gradients)\n');
+    console.log(markdownTable(c.map((r): Row => ({
+      shape: r.shape, dtype: r.dtype, 'torchlet ms': fmt(r.torchletMs), 'torchlet GFLOP/s': fmt(r.torchletGflops),
+      'naive ms': fmt(r.naiveMs), 'naive GFLOP/s': fmt(r.naiveGflops), speed: `${fmt(r.ratio)}×`, 'same bits': r.sameBits ? 'yes' : 'NO',
+    }))));
+    console.log('');
+  }
+
+  if (only.includes('memory')) {
+    const m = runMemory(fileURLToPath(import.meta.url));
+    results.memory = m;
+    console.log('## 4. Memory over the tutorial\'s steps (child process, --expose-gc)\n');
+    console.log(markdownTable([
+      ...Object.entries(m.heap).map(([at, bytes]) => ({ measure: `heap after ${Number(at).toLocaleString('en')} steps (after full GC)`, value: `${fmt(bytes / 1024)} KiB` })),
+      { measure: 'growth per step, 1,000 → 40,000', value: `${fmt(m.growthPerStep)} B` },
+      { measure: `allocated per step (median of ${m.windows} GC-free windows)`, value: `${fmt(m.allocatedPerStep)} B` },
+    ]));
+    console.log('');
+  }
+
+  const rows: Row[] = [];
+  const t = results.tutorial;
+  if (t) {
+    rows.push({ target: `tutorial ≤ ${TARGET_US} µs/step (200 epochs ≤ 0.1 s)`, measured: `${fmt(t.exampleUs)} µs (${fmt(t.exampleSeconds)} s)`, status: yesNo(t.exampleUs <= TARGET_US) });
+    rows.push({ target: `tutorial ≤ ${TARGET_RATIO}× the hand-written floor`, measured: `${fmt(t.ratio)}×`, status: yesNo(t.ratio <= TARGET_RATIO) });
+  }
+  for (const c of results.conv ?? []) {
+    rows.push({ target: `batched Conv2d ≥ ${TARGET_CONV}× the naive loop (${c.dtype})`, measured: `${fmt(c.ratio)}×`, status: yesNo(c.ratio >= TARGET_CONV && c.sameBits) });
+  }
+  const m = results.memory;
+  if (m) {
+    const growth = m.heapAt40k - m.heapAt1k;
+    rows.push({ target: 'no heap growth over 40,000 steps', measured: `${fmt(growth / 1024)} KiB`, status: yesNo(growth < 64 * 1024) });
+  }
+  if (rows.length > 0) {
+    console.log('## Targets\n');
+    console.log(markdownTable(rows));
+  }
+  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ node: process.version, date: new Date().toISOString(), ...results }, null, 2)}\n`);
+}
+
+await main();
