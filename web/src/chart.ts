@@ -1,0 +1,93 @@
+import { parse, View, type Spec } from 'vega';
+import { compile, type Config, type TopLevelSpec } from 'vega-lite';
+
+// Renders the shared Vega-Lite specs (src/charts/specs.ts, the same the CLI renders to files) with vega's
+// View. A live chart is compiled once; when a later spec differs only in its inline data, the data is swapped
+// into the running view instead of building a new one. Colours follow the page (light or dark).
+
+const darkQuery = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
+
+function themeConfig(): Config {
+  const css = getComputedStyle(document.documentElement);
+  const fg = css.getPropertyValue('--fg').trim() || '#222';
+  const muted = css.getPropertyValue('--muted').trim() || '#666';
+  const grid = css.getPropertyValue('--grid').trim() || '#ddd';
+  return {
+    axis: { labelColor: fg, titleColor: fg, domainColor: muted, tickColor: muted, gridColor: grid },
+    legend: { labelColor: fg, titleColor: fg },
+    title: { color: fg, subtitleColor: muted },
+    view: { stroke: grid },
+    text: { color: fg },
+  };
+}
+
+interface Inline { name: string; values: unknown }
+
+function splitData(spec: Spec): { key: string; inline: Inline[] } {
+  const inline: Inline[] = [];
+  const data = (spec.data ?? []).map((d) => {
+    if ('values' in d && d.values !== undefined) {
+      inline.push({ name: d.name, values: d.values });
+      return { ...d, values: [] };
+    }
+    return d;
+  });
+  return { key: JSON.stringify({ ...spec, data }), inline };
+}
+
+export class VegaChart {
+  private view: View | null = null;
+  private key = '';
+  private busy = false;
+  private next: TopLevelSpec | null = null;
+  private last: TopLevelSpec | null = null;
+
+  /** `label` is the accessible name of the figure. */
+  constructor(private readonly container: HTMLElement, label: string) {
+    container.setAttribute('role', 'img');
+    container.setAttribute('aria-label', label);
+    darkQuery?.addEventListener('change', () => {
+      if (this.last) {
+        this.key = '';
+        this.show(this.last);
+      }
+    });
+  }
+
+  /** Shows `spec`; while a render is in flight only the newest spec is kept. */
+  show(spec: TopLevelSpec): Promise<void> {
+    this.last = spec;
+    this.next = spec;
+    if (this.busy) return Promise.resolve();
+    return this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.next) {
+        const spec = this.next;
+        this.next = null;
+        await this.render(spec);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async render(spec: TopLevelSpec): Promise<void> {
+    const themed = { ...spec, background: 'transparent' } as TopLevelSpec;
+    const vg = compile(themed, { config: themeConfig() }).spec;
+    const { key, inline } = splitData(vg);
+    if (this.view && key === this.key) {
+      for (const d of inline) this.view.data(d.name, d.values as object[]);
+      await this.view.runAsync();
+      return;
+    }
+    this.view?.finalize();
+    this.container.replaceChildren();
+    this.key = key;
+    this.view = new View(parse(vg), { renderer: 'svg', container: this.container, hover: true });
+    await this.view.runAsync();
+  }
+}

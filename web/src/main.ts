@@ -1,0 +1,55 @@
+import { byId, FrameScheduler } from './dom.js';
+import { controlsPanel } from './panels/controls.js';
+import { dataPanel } from './panels/data.js';
+import { inputEditor, verdictView } from './panels/input.js';
+import { lossPanel } from './panels/loss.js';
+import { modelPanel } from './panels/model.js';
+import { snapshotsPanel } from './panels/snapshots.js';
+import { settingsFromQuery } from './settings.js';
+import { TrainClient } from './state.js';
+
+// The page: one training worker, panels that render from its merged state at most once per animation frame.
+
+const fromUrl = settingsFromQuery(location.search);
+const frame = new FrameScheduler(render);
+const client = new TrainClient(() => frame.request());
+
+const controls = controlsPanel(byId('panel-controls'), fromUrl.settings, {
+  settings: (s) => client.reset(s),
+  start: () => client.start(),
+  pause: () => client.pause(),
+  step: () => client.step(),
+  epoch: () => client.epoch(),
+  reset: () => client.reset(controls.settings),
+});
+const loss = lossPanel(byId('panel-loss'));
+const model = modelPanel(byId('panel-model'));
+const inputRoot = byId('panel-input');
+const editor = inputEditor(inputRoot, () => frame.request());
+const verdict = verdictView(inputRoot);
+const data = dataPanel(byId('panel-data'), (m, label, target) => {
+  editor.set({ matrix: [m.slice(0, 3), m.slice(3, 6), m.slice(6, 9)], label, target });
+  byId('panel-input').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+});
+const snapshots = snapshotsPanel(byId('panel-snapshots'));
+
+if (fromUrl.errors.length > 0) {
+  byId('status').textContent = `Ignored in the link: ${fromUrl.errors.join('; ')}`;
+}
+
+function render(): void {
+  const s = client.state;
+  controls.render(s);
+  loss.render(s);
+  model.render(s);
+  data.render(s);
+  snapshots.render(s);
+  if (s.config) client.inspect(editor.current.matrix, editor.current.target);
+  verdict.render(client.inspection, editor.current.target);
+}
+
+client.reset(fromUrl.settings);
+if (fromUrl.autorun) client.start();
+
+// For the end-to-end tests and the curious: the live state in the console.
+(globalThis as { playground?: unknown }).playground = { client };

@@ -1,0 +1,144 @@
+/// <reference lib="webworker" />
+import { predict, Trainer } from '../../src/lab/train.js';
+import { weightsOf } from '../../src/lab/model.js';
+import { TEST_MATRICES } from '../../src/lab/data.js';
+import type { FromTrainer, Progress, ToTrainer } from './protocol.js';
+
+// The training worker: one Trainer, driven by the page's buttons. While running it trains in slices of
+// SLICE_MS, posts one progress message per slice (never one per step) and yields so that a Pause is seen.
+
+const SLICE_MS = 40;
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+let trainer: Trainer | null = null;
+let run = 0;
+let running = false;
+let sentCurve = 0;
+let sentSnapshots = 0;
+let trainMs = 0;
+let wallStart = 0;
+let wallMs = 0;
+let lastLoss = NaN;
+
+// A zero-delay yield (setTimeout is clamped to 4 ms once nested).
+const channel = new MessageChannel();
+channel.port1.onmessage = () => slice();
+const yieldThen = () => channel.port2.postMessage(null);
+
+function post(msg: FromTrainer): void {
+  scope.postMessage(msg);
+}
+
+function fail(e: unknown): void {
+  running = false;
+  post({ type: 'error', run, message: e instanceof Error ? e.message : String(e) });
+}
+
+function progress(): void {
+  if (!trainer) return;
+  const t = trainer;
+  const msg: Progress = {
+    type: 'progress', run, epoch: t.epoch, position: t.position, steps: t.totalSteps,
+    lossTrue: t.lossTrue, lossFalse: t.lossFalse, lastLoss,
+    weights: weightsOf(t.model),
+    curve: t.curve.slice(sentCurve), snapshots: t.snapshots.slice(sentSnapshots),
+    predictions: predict(t.model, TEST_MATRICES),
+    running, done: t.done, trainMs, wallMs,
+  };
+  sentCurve = t.curve.length;
+  sentSnapshots = t.snapshots.length;
+  post(msg);
+}
+
+/** Trains until the budget (ms), the step count or the epoch boundary is reached, accounting the time. */
+function trainFor(limit: { ms?: number; steps?: number; epochEnd?: boolean }): void {
+  if (!trainer) return;
+  const t = trainer;
+  const start = performance.now();
+  const epoch = t.epoch;
+  const budget = limit.ms ?? Infinity;
+  const steps = limit.steps ?? Infinity;
+  let taken = 0;
+  try {
+    while (!t.done && taken < steps && !(limit.epochEnd && t.epoch !== epoch)) {
+      lastLoss = t.step();
+      taken++;
+      if (performance.now() - start >= budget) break;
+    }
+  } finally {
+    trainMs += performance.now() - start;
+  }
+}
+
+function slice(): void {
+  if (!running || !trainer) return;
+  try {
+    trainFor({ ms: SLICE_MS });
+  } catch (e) {
+    fail(e);
+    progress();
+    return;
+  }
+  if (trainer.done) running = false;
+  wallMs = performance.now() - wallStart;
+  progress();
+  if (running) yieldThen();
+}
+
+scope.onmessage = (e: MessageEvent<ToTrainer>) => {
+  const msg = e.data;
+  try {
+    switch (msg.type) {
+      case 'reset': {
+        running = false;
+        run++;
+        sentCurve = 0;
+        sentSnapshots = 0;
+        trainMs = 0;
+        wallMs = 0;
+        wallStart = 0;
+        lastLoss = NaN;
+        trainer = new Trainer(msg.config);
+        post({
+          type: 'init', run, config: trainer.config, weights: trainer.init,
+          trueSet: Array.from(trainer.trueSet.values()), falseSet: Array.from(trainer.falseSet.values()),
+        });
+        progress();
+        break;
+      }
+      case 'start':
+        if (!trainer || trainer.done || running) return;
+        running = true;
+        wallStart = performance.now() - wallMs;
+        slice();
+        break;
+      case 'pause':
+        running = false;
+        progress();
+        break;
+      case 'step':
+        if (!trainer || trainer.done || running) return;
+        trainFor({ steps: 1 });
+        progress();
+        break;
+      case 'inspect': {
+        const base = { type: 'inspection' as const, run, id: msg.id, steps: trainer?.totalSteps ?? 0 };
+        try {
+          if (!trainer) throw new Error('no model yet');
+          post({ ...base, output: predict(trainer.model, [msg.matrix])[0] });
+        } catch (err) {
+          post({ ...base, output: NaN, error: err instanceof Error ? err.message : String(err) });
+        }
+        break;
+      }
+      case 'epoch':
+        if (!trainer || trainer.done || running) return;
+        trainFor({ epochEnd: true });
+        progress();
+        break;
+    }
+  } catch (err) {
+    fail(err);
+    progress();
+  }
+};
