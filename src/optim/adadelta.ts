@@ -56,6 +56,11 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     super(params, { lr, rho, eps, weightDecay, maximize: options.maximize ?? false });
   }
 
+  /** The live state of `param` (undefined before its first step with a gradient), typed: `optimizer.state[p]`. */
+  paramState(param: Tensor): AdadeltaState | undefined {
+    return this.state.get(param) as unknown as AdadeltaState | undefined;
+  }
+
   protected optionSpecs(): readonly OptionSpec[] {
     return SPECS;
   }

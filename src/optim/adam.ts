@@ -4,7 +4,7 @@ import { fmaF32, fmaF64 } from './fma.js';
 import {
   Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
 } from './optimizer.js';
-import { powInt } from './pow.js';
+import { PowCache } from './pow.js';
 
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
@@ -45,7 +45,8 @@ const SPECS: readonly OptionSpec[] = [
  * kernels do.
  */
 export class Adam extends Optimizer<AdamOptions> {
-  private powMemo = { base: NaN, n: -1, value: NaN, base2: NaN, n2: -1, value2: NaN };
+  /** beta ** step for the betas in use (a PowCache per beta value; a short list, as float Map keys hash slowly). */
+  private powers: PowCache[] = [];
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
     const lr = options.lr ?? 1e-3;
@@ -62,13 +63,19 @@ export class Adam extends Optimizer<AdamOptions> {
     });
   }
 
+  /** The live state of `param` (undefined before its first step with a gradient), typed: `optimizer.state[p]`. */
+  paramState(param: Tensor): AdamState | undefined {
+    return this.state.get(param) as unknown as AdamState | undefined;
+  }
+
   protected optionSpecs(): readonly OptionSpec[] {
     return SPECS;
   }
 
   protected updateGroup(group: ParamGroup<AdamOptions>): void {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     for (const p of group.params) {
       const g = this.gradOf(p);
       if (g === null) continue;
@@ -81,8 +88,8 @@ export class Adam extends Optimizer<AdamOptions> {
       const stepT = s.step;
       stepT.data[stepT.offset] += 1; // step_t += 1 (a float32 tensor)
       const step = stepT.data[stepT.offset];
-      const bc1 = 1 - this.pow1(beta1, step);
-      const bc2 = 1 - this.pow2(beta2, step);
+      const bc1 = 1 - this.pow(beta1, step);
+      const bc2 = 1 - this.pow(beta2, step);
       const stepSize = lr / bc1;
       const bc2Sqrt = Math.sqrt(bc2);
       const n = p.numel();
@@ -104,17 +111,14 @@ export class Adam extends Optimizer<AdamOptions> {
     if ('maxExpAvgSq' in s) checkBuffer('Adam', param, s, 'maxExpAvgSq');
   }
 
-  /** beta1 ** step, remembered while parameters share a step count. */
-  private pow1(base: number, n: number): number {
-    const m = this.powMemo;
-    if (m.base !== base || m.n !== n) { m.base = base; m.n = n; m.value = powInt(base, n); }
-    return m.value;
-  }
-
-  private pow2(base: number, n: number): number {
-    const m = this.powMemo;
-    if (m.base2 !== base || m.n2 !== n) { m.base2 = base; m.n2 = n; m.value2 = powInt(base, n); }
-    return m.value2;
+  /** `beta ** step` as Python computes it (correctly rounded; see powInt). */
+  private pow(beta: number, step: number): number {
+    const powers = this.powers;
+    for (let i = 0; i < powers.length; i++) if (powers[i].base === beta) return powers[i].pow(step);
+    if (powers.length >= 8) this.powers = []; // betas changed many times: keep the list short
+    const cache = new PowCache(beta);
+    this.powers.push(cache);
+    return cache.pow(step);
   }
 }
 

@@ -163,7 +163,8 @@ export abstract class Optimizer<Options extends object> {
    * (detached from any graph); `setToNone: true` sets `.grad = null` instead, so the next step skips any
    * parameter that gets no new gradient.
    */
-  zeroGrad({ setToNone = false }: { setToNone?: boolean } = {}): void {
+  zeroGrad(options?: { setToNone?: boolean }): void {
+    const setToNone = options?.setToNone ?? false;
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         const g = p.grad;
@@ -172,10 +173,14 @@ export abstract class Optimizer<Options extends object> {
           p.grad = null;
           continue;
         }
-        g.gradFn = null;
-        g.requiresGrad = false;
-        if (g.isDense) g.data.fill(0, g.offset, g.offset + g.numel());
-        else zero_(g);
+        if (g.gradFn !== null) g.gradFn = null;
+        if (g.requiresGrad) g.requiresGrad = false;
+        if (g.isDense) {
+          const d = g.data;
+          for (let i = g.offset, end = g.offset + g.numel(); i < end; i++) d[i] = 0;
+        } else {
+          zero_(g);
+        }
       }
     }
   }
@@ -200,7 +205,8 @@ export abstract class Optimizer<Options extends object> {
       }
       if (!(p.isLeaf || p.retainsGrad)) throw new Error("can't optimize a non-leaf Tensor");
     }
-    const given = Object.keys(group).filter((k) => k !== 'params');
+    // an option given as undefined counts as not given (JavaScript's spelling of a left-out keyword)
+    const given = Object.keys(group).filter((k) => k !== 'params' && (group as Record<string, unknown>)[k] !== undefined);
     const filled: Record<string, unknown> = { params };
     for (const k of given) filled[k] = (group as Record<string, unknown>)[k];
     for (const [name, value] of Object.entries(this.defaults)) {

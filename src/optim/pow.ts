@@ -5,10 +5,11 @@
  * calls) is off far less often. This agrees with glibc's `pow` except where glibc itself misses the correctly
  * rounded result (its error bound is 0.52 ulp), and `1 - beta ** n` agrees in practice always.
  * Correctly rounded for results above 2^-960; below that the double-double's low part underflows and the last
- * bit may be off (harmless for `1 - beta ** n`).
+ * bit may be off (harmless for `1 - beta ** n`). The result depends only on `base` and `n`.
  */
 export function powInt(base: number, n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > Number.MAX_SAFE_INTEGER) return Math.pow(base, n);
+  const SPLIT = 134217729; // 2^27 + 1: Veltkamp's splitter for Dekker's exact product
   let rh = 1;
   let rl = 0;
   let bh = base;
@@ -16,37 +17,90 @@ export function powInt(base: number, n: number): number {
   let k = n;
   while (k > 0) {
     if (k % 2 === 1) {
-      ddMul(rh, rl, bh, bl);
-      rh = ddHi;
-      rl = ddLo;
+      // (rh + rl) * (bh + bl) in double-double
+      const p = rh * bh;
+      let t = SPLIT * rh;
+      const xh = t - (t - rh);
+      const xl = rh - xh;
+      t = SPLIT * bh;
+      const yh = t - (t - bh);
+      const yl = bh - yh;
+      const e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl + (rh * bl + rl * bh);
+      rh = p + e;
+      rl = e - (rh - p);
     }
     k = Math.floor(k / 2);
     if (k > 0) {
-      ddMul(bh, bl, bh, bl);
-      bh = ddHi;
-      bl = ddLo;
+      // (bh + bl)^2 in double-double
+      const p = bh * bh;
+      const t = SPLIT * bh;
+      const xh = t - (t - bh);
+      const xl = bh - xh;
+      const e = ((xh * xh - p) + 2 * xh * xl) + xl * xl + 2 * bh * bl;
+      bh = p + e;
+      bl = e - (bh - p);
     }
   }
   return rh + rl;
 }
 
-let ddHi = 0;
-let ddLo = 0;
+/**
+ * `powInt(base, n)` for one base and many `n` (Adam's `beta ** step` at every step): the squares
+ * base^(2^j) are kept, so each call multiplies only the factors of n's set bits. The operations are the same as
+ * powInt's, in the same order, so the results are identical.
+ */
+export class PowCache {
+  /** base^(2^j) as double-double: hi at 2j, lo at 2j+1. */
+  private readonly squares: Float64Array;
+  private lastN = -1;
+  private lastValue = NaN;
 
-/** (xh + xl) * (yh + yl) in double-double, left in ddHi/ddLo (no allocation). */
-function ddMul(xh: number, xl: number, yh: number, yl: number): void {
-  const p = xh * yh;
-  // Dekker's exact product xh * yh = p + e, by Veltkamp splitting
-  const SPLIT = 134217729; // 2^27 + 1
-  let t = SPLIT * xh;
-  const xhh = t - (t - xh);
-  const xhl = xh - xhh;
-  t = SPLIT * yh;
-  const yhh = t - (t - yh);
-  const yhl = yh - yhh;
-  const e = ((xhh * yhh - p) + xhh * yhl + xhl * yhh) + xhl * yhl;
-  const e2 = e + (xh * yl + xl * yh);
-  const s = p + e2;
-  ddHi = s;
-  ddLo = e2 - (s - p);
+  constructor(readonly base: number) {
+    const SPLIT = 134217729;
+    const sq = new Float64Array(2 * 54);
+    let bh = base;
+    let bl = 0;
+    for (let j = 0; j < 54; j++) {
+      sq[2 * j] = bh;
+      sq[2 * j + 1] = bl;
+      const p = bh * bh;
+      const t = SPLIT * bh;
+      const xh = t - (t - bh);
+      const xl = bh - xh;
+      const e = ((xh * xh - p) + 2 * xh * xl) + xl * xl + 2 * bh * bl;
+      bh = p + e;
+      bl = e - (bh - p);
+    }
+    this.squares = sq;
+  }
+
+  pow(n: number): number {
+    if (n === this.lastN) return this.lastValue;
+    if (!Number.isInteger(n) || n < 0 || n > Number.MAX_SAFE_INTEGER) return Math.pow(this.base, n);
+    const SPLIT = 134217729;
+    const sq = this.squares;
+    let rh = 1;
+    let rl = 0;
+    let k = n;
+    for (let j = 0; k > 0; j++) {
+      if (k % 2 === 1) {
+        const bh = sq[2 * j];
+        const bl = sq[2 * j + 1];
+        const p = rh * bh;
+        let t = SPLIT * rh;
+        const xh = t - (t - rh);
+        const xl = rh - xh;
+        t = SPLIT * bh;
+        const yh = t - (t - bh);
+        const yl = bh - yh;
+        const e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl + (rh * bl + rl * bh);
+        rh = p + e;
+        rl = e - (rh - p);
+      }
+      k = Math.floor(k / 2);
+    }
+    this.lastN = n;
+    this.lastValue = rh + rl;
+    return this.lastValue;
+  }
 }

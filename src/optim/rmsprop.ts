@@ -57,6 +57,11 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     super(params, { lr, momentum, alpha, eps, centered: options.centered ?? false, weightDecay, maximize: options.maximize ?? false });
   }
 
+  /** The live state of `param` (undefined before its first step with a gradient), typed: `optimizer.state[p]`. */
+  paramState(param: Tensor): RMSpropState | undefined {
+    return this.state.get(param) as unknown as RMSpropState | undefined;
+  }
+
   protected optionSpecs(): readonly OptionSpec[] {
     return SPECS;
   }

@@ -56,6 +56,11 @@ export class SGD extends Optimizer<SGDOptions> {
     super(params, { lr: lrDefault, momentum, dampening, weightDecay, nesterov, maximize: options.maximize ?? false });
   }
 
+  /** The live state of `param` (undefined before its first step with a gradient), typed: `optimizer.state[p]`. */
+  paramState(param: Tensor): SGDState | undefined {
+    return this.state.get(param) as unknown as SGDState | undefined;
+  }
+
   protected optionSpecs(): readonly OptionSpec[] {
     return SPECS;
   }

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fmaF32, fmaF64 } from '../../src/optim/fma.js';
-import { powInt } from '../../src/optim/pow.js';
+import { PowCache, powInt } from '../../src/optim/pow.js';
 
 interface Format { precision: number; minQuantum: number; maxExp: number }
 const F32: Format = { precision: 24, minQuantum: -149, maxExp: 128 };
@@ -167,6 +167,14 @@ describe('powInt', () => {
         if (want < 2 ** -960) break; // documented limit: the double-double's low part underflows there
         expect(powInt(base, n), `${base}^${n}`).toBe(want);
       }
+    }
+  });
+
+  it('PowCache gives powInt results exactly, for any order of calls', () => {
+    for (const base of [0.9, 0.999, 0.85]) {
+      const cache = new PowCache(base);
+      const ns = [...Array.from({ length: 300 }, (_, i) => i), 1000, 40000, 12345, 2 ** 24, 7, 7, 2 ** 40 + 3];
+      for (const n of ns) expect(cache.pow(n), `${base}^${n}`).toBe(powInt(base, n));
     }
   });
 

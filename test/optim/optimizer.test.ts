@@ -140,7 +140,8 @@ describe('state (readable for teaching)', () => {
     want.forEach((w, k) => {
       setGrad(p, [1, -2, 0.5, 4]);
       opt.step();
-      const s = opt.state.get(p) as unknown as torch.optim.AdadeltaState;
+      const s = opt.paramState(p) as torch.optim.AdadeltaState;
+      expect(opt.state.get(p)).toBe(s as unknown as object);
       expect(s.step).toBe(k + 1);
       expect(s.squareAvg.toArray()).toEqual(w.sq);
       expect(s.accDelta.toArray()).toEqual(w.acc);
@@ -198,6 +199,12 @@ describe('parameter groups', () => {
     opt.step();
     expect(a.toArray()).toEqual([1 - 0.1, 1 - 0.2]);
     expect(b.toArray()).toEqual([1 - 0.01, 1 - 0.02]);
+  });
+
+  it('an option given as undefined takes the default', () => {
+    const opt = new Adadelta([{ params: [param()], lr: undefined }], { lr: 0.5, rho: undefined });
+    expect(opt.paramGroups[0].lr).toBe(0.5);
+    expect(opt.paramGroups[0].rho).toBe(0.9);
   });
 
   it('an lr changed in paramGroups takes effect at the next step', () => {
