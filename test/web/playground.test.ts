@@ -1,0 +1,207 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predict, Trainer, type TrainConfig, type TrainResult } from '../../src/lab/train.js';
+
+// End-to-end: the playground built with Vite, served on 127.0.0.1, driven in Debian's Chromium. Every number
+// the page shows is checked against the same lab code run here in Node.
+// UPDATE_SCREENSHOT=1 also writes docs/playground.png.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json',
+};
+
+let outDir = '';
+let profile = '';
+let server: Server;
+let base = '';
+let context: BrowserContext;
+const pageErrors: string[] = [];
+
+function serve(dir: string): Promise<Server> {
+  const s = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    let file = join(dir, path);
+    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) file = join(dir, 'index.html');
+    res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
+}
+
+async function open(query = ''): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  await page.goto(`${base}/${query}`);
+  await page.waitForSelector('#btn-start:not([disabled])');
+  return page;
+}
+
+async function waitDone(page: Page): Promise<void> {
+  await page.waitForFunction(() => (document.querySelector('#status') as HTMLElement | null)?.dataset.state === 'done', null, { timeout: 30_000 });
+  // The chart renders asynchronously after the last progress message.
+  await page.waitForFunction(() => {
+    const s = (globalThis as unknown as { playground: { client: { state: { curve: unknown[] } } } }).playground.client.state;
+    return document.querySelectorAll('#loss-chart g.mark-symbol.role-mark path').length === s.curve.length * 2;
+  }, null, { timeout: 10_000 });
+}
+
+interface PageRun { curve: TrainResult['curve']; snapshots: string[]; predictions: number[]; trainMs: number; steps: number }
+
+function pageRun(page: Page): Promise<PageRun> {
+  return page.evaluate(() => {
+    const s = (globalThis as unknown as { playground: { client: { state: {
+      curve: PageRun['curve']; snapshots: Array<{ text: string }>; predictions: number[]; trainMs: number; steps: number;
+    } } } }).playground.client.state;
+    return { curve: s.curve, snapshots: s.snapshots.map((x) => x.text), predictions: s.predictions, trainMs: s.trainMs, steps: s.steps };
+  });
+}
+
+async function chartPoints(page: Page): Promise<{ blue: number; red: number }> {
+  return page.evaluate(() => {
+    const paths = Array.from(document.querySelectorAll('#loss-chart g.mark-symbol.role-mark path'));
+    return { blue: paths.filter((p) => p.getAttribute('fill') === '#1f77b4').length, red: paths.filter((p) => p.getAttribute('fill') === '#d62728').length };
+  });
+}
+
+function nodeRun(config: Partial<TrainConfig>): TrainResult {
+  return new Trainer(config).run();
+}
+
+function expectSameRun(page: PageRun, node: TrainResult): void {
+  expect(page.curve).toEqual(node.curve);
+  expect(page.snapshots).toEqual(node.snapshots.map((s) => s.text));
+  expect(page.predictions).toEqual(node.predictions);
+}
+
+describe('playground in Chromium', () => {
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+    outDir = mkdtempSync(join(tmpdir(), 'torchlet-playground-'));
+    profile = mkdtempSync(join(tmpdir(), 'torchlet-chromium-'));
+    await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    server = await serve(outDir);
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--disable-quic', '--no-first-run'],
+      viewport: { width: 1400, height: 900 },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await new Promise((r) => server?.close(r));
+    for (const dir of [outDir, profile]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  let tutorial: TrainResult;
+  beforeAll(() => { tutorial = nodeRun({ seed: 0 }); });
+
+  it('trains the tutorial (seed 0, 200 epochs) with the same numbers as the Trainer in Node', async () => {
+    const page = await open();
+    // The URL now holds the settings, so the address bar is already a link to this run.
+    expect(new URL(page.url()).search).toBe('?seed=0&lr=0.5&epochs=200&optimizer=adadelta&zeroGrad=1&shuffle=0&batchSize=1');
+    // Keyboard: focus Start and press Enter.
+    await page.focus('#btn-start');
+    await page.keyboard.press('Enter');
+    await waitDone(page);
+    const run = await pageRun(page);
+    expect(run.steps).toBe(40_000);
+    expectSameRun(run, tutorial);
+    expect(tutorial.curve).toHaveLength(40); // epochs 0, 5, …, 195: range(200) with i % 5 == 0
+    expect(await chartPoints(page)).toEqual({ blue: tutorial.curve.length, red: tutorial.curve.length });
+    const shown = await page.$$eval('#predictions td[data-index]', (tds) => tds.map((td) => Number((td as HTMLElement).dataset.value)));
+    expect(shown).toEqual(tutorial.predictions);
+    expect(await page.textContent('#snapshots')).toContain("OrderedDict([('model.0.weight', tensor([[[[");
+    console.log(`playground: 200 epochs (40,000 steps) in ${(run.trainMs / 1000).toFixed(2)} s of training in Chromium`);
+
+    // Edit the input: a constant matrix, then a random one; the verdict follows the trained model.
+    const constant = [[7, 7, 7], [7, 7, 7], [7, 7, 7]];
+    for (let i = 0; i < 9; i++) await page.fill(`#x-${Math.floor(i / 3)}-${i % 3}`, '7');
+    const [pConst] = predict(tutorial.model, [constant]);
+    await page.waitForFunction((v) => document.querySelector('#verdict')?.getAttribute('data-output') === v, String(pConst));
+    expect(await page.textContent('#verdict')).toMatch(/→ constant \(right: the input is constant\)/);
+    const random = [[10, -43, 7], [49, 50, -51], [39, -59, 71]];
+    await page.fill('#input-paste', JSON.stringify(random));
+    await page.press('#input-paste', 'Enter');
+    const [pRandom] = predict(tutorial.model, [random]);
+    await page.waitForFunction((v) => document.querySelector('#verdict')?.getAttribute('data-output') === v, String(pRandom));
+    expect(await page.textContent('#verdict')).toMatch(/→ random \(right: the input is random\)/);
+
+    if (process.env.UPDATE_SCREENSHOT === '1') {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      writeFileSync(join(ROOT, 'docs/playground.png'), await page.screenshot({ fullPage: true }));
+    }
+
+    // Untick zero_grad(): the run restarts and the curves come out different (and as the Trainer's).
+    await page.uncheck('#set-zeroGrad');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('zeroGrad') === '0');
+    await page.waitForSelector('#btn-start:not([disabled])');
+    await page.click('#btn-start');
+    await waitDone(page);
+    const noZero = await pageRun(page);
+    expectSameRun(noZero, nodeRun({ seed: 0, zeroGrad: false }));
+    expect(noZero.curve).not.toEqual(run.curve);
+    await page.close();
+  }, 60_000);
+
+  it('reproduces a run from its link (run=1 trains on load)', async () => {
+    const query = '?seed=3&lr=0.3&epochs=30&optimizer=sgd&zeroGrad=1&shuffle=1&batchSize=4&run=1';
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${base}/${query}`);
+    await waitDone(page);
+    expect(await page.inputValue('#set-seed')).toBe('3');
+    expect(await page.inputValue('#set-optimizer')).toBe('sgd');
+    expect(await page.isChecked('#set-shuffle')).toBe(true);
+    expectSameRun(await pageRun(page), nodeRun({ seed: 3, lr: 0.3, epochs: 30, optimizer: 'sgd', shuffle: true, batchSize: 4 }));
+    await page.close();
+  }, 30_000);
+
+  it('steps one sample and one epoch at a time, and pauses', async () => {
+    const page = await open('?seed=1&epochs=3');
+    await page.click('#btn-step');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('1 steps'));
+    await page.click('#btn-epoch');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('epoch 1/3 · 200 steps'));
+    const trainer = new Trainer({ seed: 1, epochs: 3 });
+    trainer.runEpoch();
+    const w = await page.evaluate(() => (globalThis as unknown as { playground: { client: { state: { weights: unknown } } } }).playground.client.state.weights);
+    expect(w).toEqual(trainer.result().final);
+
+    // Pause a long run: the steps stop growing; Start resumes.
+    await page.fill('#set-epochs', '5000');
+    await page.press('#set-epochs', 'Enter');
+    await page.dispatchEvent('#set-epochs', 'change');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('epoch 0/5000'));
+    await page.click('#btn-start');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('Training'));
+    await page.waitForFunction(() => !(document.querySelector('#btn-pause') as HTMLButtonElement).disabled);
+    await page.click('#btn-pause');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('Paused'));
+    const steps = () => page.evaluate(() => (globalThis as unknown as { playground: { client: { state: { steps: number } } } }).playground.client.state.steps);
+    const paused = await steps();
+    await page.waitForTimeout(300);
+    expect(await steps()).toBe(paused);
+    await page.click('#btn-start');
+    await page.waitForFunction((n) => (globalThis as unknown as { playground: { client: { state: { steps: number } } } }).playground.client.state.steps > n, paused);
+    await page.click('#btn-pause');
+    await page.close();
+  }, 30_000);
+
+  it('raised no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
