@@ -40,8 +40,8 @@ const SPECS: readonly OptionSpec[] = [
  *     accDelta  ← rho·accDelta + (1-rho)·delta²
  *     param     ← param - lr·delta
  *
- * (TF.js's Adadelta orders these differently and gives other numbers.) float32 parameters are rounded as
- * PyTorch's AVX2 CPU kernels round them, fused multiply-adds included, so the results agree bit for bit.
+ * (TF.js's Adadelta orders these differently and gives other numbers.) float32 and float64 parameters are
+ * rounded as PyTorch's AVX2 CPU kernels round them, fused multiply-adds included, so the results agree bit for bit.
  */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
   constructor(params: ParamsInput<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {

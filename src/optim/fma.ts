@@ -1,9 +1,11 @@
 /**
- * Float32 arithmetic as PyTorch's CPU kernels do it, for the optimisers' update loops.
+ * Fused multiply-add as PyTorch's CPU kernels do it, for the optimisers' update loops.
  *
  * PyTorch's float32 kernels compute in float32 and round after every operation; where the compiler
- * contracts `a + b * c` into one fused multiply-add instruction (addcmul, add with alpha), the result is
- * rounded once. `fmaF32` emulates that single rounding exactly in double arithmetic.
+ * contracts `a + b * c` into one fused multiply-add instruction (addcmul_, add_ with alpha — checked against
+ * PyTorch 1.13's AVX2 build, both its vectorised and its scalar loops), the result is rounded once. `fmaF32`
+ * emulates that single rounding exactly in double arithmetic; `fmaF64` does the same for float64 kernels.
+ * (A build without AVX rounds the product first; torchlet follows the AVX2 build, as PyTorch's x86-64 wheels run.)
  */
 
 /**

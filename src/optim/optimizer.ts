@@ -108,7 +108,11 @@ function typeName(x: unknown): string {
  * are the live tensors the update writes in place. Change state only through `loadStateDict`.
  *
  * Subclasses implement `updateGroup`, a loop over the raw storages written as PyTorch 1.13's single-tensor
- * implementation computes it, and `optionSpecs`, PyTorch's option names in its `defaults` order.
+ * implementation computes it (no tensor ops, no allocation after a parameter's first step), `optionSpecs`,
+ * PyTorch's option names in its `defaults` order, and `adoptState`, which checks loaded state.
+ *
+ * Numbers: float32 parameters get PyTorch's float32 results bit for bit (as its AVX2 CPU kernels compute them:
+ * rounded after every kernel, fused multiply-adds where the kernel is one), float64 parameters likewise in double.
  */
 export abstract class Optimizer<Options extends object> {
   /** Options used where a parameter group does not give its own. */
