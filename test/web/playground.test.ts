@@ -154,6 +154,13 @@ describe('playground in Chromium', () => {
     const noZero = await pageRun(page);
     expectSameRun(noZero, nodeRun({ seed: 0, zeroGrad: false }));
     expect(noZero.curve).not.toEqual(run.curve);
+
+    // The side-by-side experiment trains both in the lab workers, with the same numbers.
+    await page.click('#zerograd-run');
+    await page.waitForSelector('#panel-zerograd[data-done="1"]', { timeout: 30_000 });
+    const pairs = await page.$$eval('#zerograd-table td[data-value]', (tds) => tds.map((td) => Number((td as HTMLElement).dataset.value)));
+    expect(pairs).toEqual(tutorial.predictions.flatMap((p, i) => [p, noZero.predictions[i]]));
+    expect(await page.$$eval('#zerograd-chart g.mark-symbol.role-mark path', (p) => p.length)).toBe(4 * tutorial.curve.length);
     await page.close();
   }, 60_000);
 

@@ -5,6 +5,7 @@ import { inputEditor, verdictView } from './panels/input.js';
 import { lossPanel } from './panels/loss.js';
 import { modelPanel } from './panels/model.js';
 import { snapshotsPanel } from './panels/snapshots.js';
+import { zeroGradPanel } from './panels/zerograd.js';
 import { settingsFromQuery } from './settings.js';
 import { TrainClient } from './state.js';
 
@@ -32,6 +33,7 @@ const data = dataPanel(byId('panel-data'), (m, label, target) => {
   byId('panel-input').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
 });
 const snapshots = snapshotsPanel(byId('panel-snapshots'));
+zeroGradPanel(byId('panel-zerograd'), () => controls.settings);
 
 if (fromUrl.errors.length > 0) {
   byId('status').textContent = `Ignored in the link: ${fromUrl.errors.join('; ')}`;
