@@ -1,4 +1,7 @@
-/** A state_dict file or buffer that cannot be read: corrupt, truncated, hostile or of the wrong kind. */
+/**
+ * A state_dict that cannot be written or read: a corrupt, truncated, hostile or wrong-kind file or buffer,
+ * or (when saving) a state_dict the format cannot hold. The message is one line naming the problem.
+ */
 export class StateDictFormatError extends Error {
   override name = 'StateDictFormatError';
 }
