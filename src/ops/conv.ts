@@ -1,136 +1,375 @@
 import { record } from '../autograd/record.js';
-import { allocate } from '../tensor/dtype.js';
+import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { type Mat, gemm, sumDims, tnLanes } from './linalg.js';
+
+export type IntPair = number | readonly [number, number];
 
 export interface Conv2dOptions {
-  stride?: number | readonly [number, number];
-  padding?: number | readonly [number, number];
-}
-
-function pair(v: number | readonly [number, number] | undefined, fallback: number, what: string): [number, number] {
-  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!p.every((x) => Number.isInteger(x) && x >= 0)) throw new RangeError(`conv2d: ${what} must be non-negative integers, got ${String(v)}`);
-  return p;
+  stride?: IntPair;
+  padding?: IntPair;
+  dilation?: IntPair;
+  /** Only 1 (no channel groups) is supported. */
+  groups?: 1;
 }
 
 /**
- * 2-D cross-correlation over NCHW input (or unbatched CHW), as `torch.nn.functional.conv2d`.
- * float32 sums accumulate tap by tap (in-channel, kernel row, kernel column) in float32, then add the bias,
- * as PyTorch's CPU kernel does for these sizes.
- *
- * @example
- * const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
- * conv2d(x, ones([1, 1, 2, 2]), tensor([0.5])) // tensor([[[[12.5000, 16.5000], [24.5000, 28.5000]]]])
+ * Everything one conv2d call needs, resolved once. `mkldnn` says which of PyTorch 1.13's two CPU float
+ * backends would run this call, which decides the order taps are added in:
+ * - the native ("THNN") kernel, im2col + BLAS: each output adds its taps in (in-channel, kh, kw) order,
+ *   then the bias; its input gradient adds, per pixel, one column (a sum over out-channels) per (kh, kw);
+ * - oneDNN (batch > 1, kernels larger than 3×3, big inputs, strides, dilation): taps in (kh, kw, in-channel)
+ *   order within blocks of 16 channels, block partial sums added up (the first one with the bias); the
+ *   input gradient likewise over (kh, kw, out-channel) in blocks of 16; weight and bias gradients add over
+ *   (n, oh, ow) in order.
+ * float64 always takes the native kernel. Every float32 step rounds as PyTorch's fused multiply-adds do.
  */
-export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
-  const unbatched = input.shape.length === 3;
-  if (!unbatched && input.shape.length !== 4) {
-    throw new RangeError(`conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ${shapeString(input.shape)}`);
+interface Geometry {
+  N: number; C: number; H: number; W: number;
+  CO: number; KH: number; KW: number; OH: number; OW: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  mkldnn: boolean;
+  dtype: DType;
+}
+
+const BLOCK = 16;
+
+function pair(op: string, v: IntPair | undefined, fallback: number, what: string): [number, number] {
+  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((x) => Number.isInteger(x))) throw new RangeError(`${op}: ${what} must be integers, got ${String(v)}`);
+  return p;
+}
+
+function dtypeName(d: DType): string {
+  return d === 'float32' ? 'float' : 'double';
+}
+
+function geometry(input: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): Geometry {
+  const op = 'conv2d';
+  if (input.shape.length !== 3 && input.shape.length !== 4) {
+    throw new RangeError(`${op}: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ${shapeString(input.shape)}`);
   }
   if (weight.shape.length !== 4) {
-    throw new RangeError(`conv2d: weight should be 4D [out_channels, in_channels, kH, kW], got ${shapeString(weight.shape)}`);
+    throw new RangeError(`${op}: weight should be 4D [out_channels, in_channels, kH, kW], but got weight of size: ${shapeString(weight.shape)}`);
   }
-  const [sh, sw] = pair(options.stride, 1, 'stride');
-  const [ph, pw] = pair(options.padding, 0, 'padding');
-  if (sh === 0 || sw === 0) throw new RangeError('conv2d: non-positive stride is not supported');
-  const [N, C, H, W] = unbatched ? [1, ...input.shape] : input.shape;
+  const groups = options.groups ?? 1;
+  if (groups !== 1) throw new RangeError(`${op}: groups=${String(groups)} is not supported by torchlet (only groups=1)`);
+  const [sh, sw] = pair(op, options.stride, 1, 'stride');
+  const [ph, pw] = pair(op, options.padding, 0, 'padding');
+  const [dh, dw] = pair(op, options.dilation, 1, 'dilation');
+  if (sh <= 0 || sw <= 0) throw new RangeError(`${op}: non-positive stride is not supported`);
+  if (ph < 0 || pw < 0) throw new RangeError(`${op}: negative padding is not supported`);
+  if (dh <= 0 || dw <= 0) throw new RangeError(`${op}: dilation should be greater than zero, but got [${dh}, ${dw}]`);
+  if (weight.dtype !== input.dtype) {
+    throw new TypeError(`${op}: expected scalar type ${input.dtype === 'float32' ? 'Float' : 'Double'} but found ${weight.dtype === 'float32' ? 'Float' : 'Double'} (input ${input.dtype}, weight ${weight.dtype})`);
+  }
+  if (bias && bias.dtype !== input.dtype) {
+    throw new TypeError(`${op}: Input type (${dtypeName(input.dtype)}) and bias type (${dtypeName(bias.dtype)}) should be the same`);
+  }
+  const [N, C, H, W] = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
   const [CO, CI, KH, KW] = weight.shape;
   if (CI !== C) {
+    const batched = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
     throw new RangeError(
-      `conv2d: Given groups=1, weight of size ${shapeString(weight.shape)}, expected input${shapeString(input.shape)} to have ${CI} channels, but got ${C} channels instead`,
+      `${op}: Given groups=1, weight of size ${shapeString(weight.shape)}, expected input${shapeString(batched)} to have ${CI} channels, but got ${C} channels instead`,
     );
   }
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== CO)) {
-    throw new RangeError(`conv2d: bias should have shape [${CO}], got ${shapeString(bias.shape)}`);
-  }
-  if (bias && bias.dtype !== input.dtype || weight.dtype !== input.dtype) {
-    throw new TypeError(`conv2d: expected input, weight and bias of one dtype, got ${input.dtype}, ${weight.dtype}${bias ? `, ${bias.dtype}` : ''}`);
-  }
-  const OH = Math.floor((H + 2 * ph - KH) / sh) + 1;
-  const OW = Math.floor((W + 2 * pw - KW) / sw) + 1;
-  if (OH <= 0 || OW <= 0) {
     throw new RangeError(
-      `conv2d: Calculated padded input size per channel: (${H + 2 * ph} x ${W + 2 * pw}). Kernel size: (${KH} x ${KW}). Kernel size can't be greater than actual input size`,
+      `${op}: Given weight of size ${shapeString(weight.shape)}, expected bias to be 1-dimensional with ${CO} elements, but got bias of size ${shapeString(bias.shape)} instead`,
     );
   }
+  const EKH = dh * (KH - 1) + 1;
+  const EKW = dw * (KW - 1) + 1;
+  if (H + 2 * ph < EKH || W + 2 * pw < EKW) {
+    throw new RangeError(
+      `${op}: Calculated padded input size per channel: (${H + 2 * ph} x ${W + 2 * pw}). Kernel size: (${EKH} x ${EKW}). Kernel size can't be greater than actual input size`,
+    );
+  }
+  const OH = Math.floor((H + 2 * ph - EKH) / sh) + 1;
+  const OW = Math.floor((W + 2 * pw - EKW) / sw) + 1;
+  // PyTorch 1.13's ConvParams::use_mkldnn (one thread, groups = 1)
+  const mkldnn = input.dtype === 'float32' &&
+    (sh !== 1 || sw !== 1 || dh !== 1 || dw !== 1 || N >= 16 || KW !== 1 || KH !== 1) &&
+    ((KW > 3 && KH > 3) || N > 1 || N * C * H * W > 20480);
+  return { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, mkldnn, dtype: input.dtype };
+}
+
+/**
+ * 2-D cross-correlation over NCHW input (or unbatched CHW), as `torch.nn.functional.conv2d`: output
+ * [N, out_channels, OH, OW] with OH = ⌊(H + 2·padding − dilation·(kH−1) − 1) / stride⌋ + 1. float32 sums
+ * round after every tap in the order PyTorch's CPU backend for this call uses (see `Geometry`), then add
+ * the bias. grad_fn ConvolutionBackward0 (SqueezeBackward1 for unbatched input, as PyTorch).
+ *
+ * @example
+ * const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
+ * conv2d(x, ones([1, 1, 2, 2]), tensor([0.5])); // tensor([[[[12.5000, 16.5000], [24.5000, 28.5000]]]])
+ * conv2d(x, ones([1, 1, 2, 2]), null, { padding: 1, stride: 2 }).shape; // [1, 1, 2, 2]
+ */
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const b = bias ?? null;
+  const g = geometry(input, weight, b, options);
   const x = input.values();
   const w = weight.values();
-  const b = bias ? bias.values() : null;
-  const out = allocate(input.dtype, N * CO * OH * OW);
-  const f32 = input.dtype === 'float32';
+  const bv = b ? b.values() : null;
+  const out = allocate(g.dtype, g.N * g.CO * g.OH * g.OW);
+  if (g.N * g.CO * g.OH * g.OW * g.C * g.KH * g.KW >= IM2COL_MIN_MACS) forwardIm2col(g, x, w, bv, out);
+  else forwardDirect(g, x, w, bv, out);
+  const unbatched = input.shape.length === 3;
+  const result = new Tensor(out, unbatched ? [g.CO, g.OH, g.OW] : [g.N, g.CO, g.OH, g.OW]);
+  return record(result, unbatched ? 'SqueezeBackward1' : 'ConvolutionBackward0', [input, weight, b], (grad) => {
+    const gv = grad.values();
+    return [
+      input.requiresGrad ? new Tensor(inputGrad(g, gv, w), input.shape.slice()) : null,
+      weight.requiresGrad ? new Tensor(weightGrad(g, gv, x), weight.shape.slice()) : null,
+      b?.requiresGrad ? new Tensor(biasGrad(g, gv), [g.CO]) : null,
+    ];
+  });
+}
+
+// ---------------------------------------------------------------- forward
+
+/** Multiply-adds from which the im2col + blocked matmul path pays for its buffers. */
+const IM2COL_MIN_MACS = 1 << 16;
+
+/** One output at a time, no buffers: the path of the tutorial's 1×1×3×3 images. */
+function forwardDirect(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
+  const f32 = g.dtype === 'float32';
+  const block = g.mkldnn ? BLOCK : C;
   let o = 0;
   for (let n = 0; n < N; n++) {
     for (let co = 0; co < CO; co++) {
       for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++) {
-          let acc = 0;
-          for (let ci = 0; ci < C; ci++) {
-            const xBase = (n * C + ci) * H;
-            const wBase = (co * C + ci) * KH;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * sh - ph + kh;
-              if (ih < 0 || ih >= H) continue;
-              const xRow = (xBase + ih) * W;
-              const wRow = (wBase + kh) * KW;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = ow * sw - pw + kw;
-                if (iw < 0 || iw >= W) continue;
-                acc = f32 ? Math.fround(acc + Math.fround(w[wRow + kw] * x[xRow + iw])) : acc + w[wRow + kw] * x[xRow + iw];
+        for (let ow = 0; ow < OW; ow++, o++) {
+          let total = 0;
+          for (let c0 = 0; c0 < C; c0 += block) {
+            const c1 = Math.min(C, c0 + block);
+            let acc = 0;
+            if (g.mkldnn) {
+              for (let kh = 0; kh < KH; kh++) {
+                const ih = oh * sh - ph + kh * dh;
+                if (ih < 0 || ih >= H) continue;
+                for (let kw = 0; kw < KW; kw++) {
+                  const iw = ow * sw - pw + kw * dw;
+                  if (iw < 0 || iw >= W) continue;
+                  for (let ci = c0; ci < c1; ci++) {
+                    acc = Math.fround(acc + w[((co * C + ci) * KH + kh) * KW + kw] * x[((n * C + ci) * H + ih) * W + iw]);
+                  }
+                }
+              }
+            } else {
+              for (let ci = 0; ci < C; ci++) {
+                for (let kh = 0; kh < KH; kh++) {
+                  const ih = oh * sh - ph + kh * dh;
+                  if (ih < 0 || ih >= H) continue;
+                  const xRow = ((n * C + ci) * H + ih) * W;
+                  const wRow = ((co * C + ci) * KH + kh) * KW;
+                  for (let kw = 0; kw < KW; kw++) {
+                    const iw = ow * sw - pw + kw * dw;
+                    if (iw < 0 || iw >= W) continue;
+                    acc = f32 ? Math.fround(acc + w[wRow + kw] * x[xRow + iw]) : acc + w[wRow + kw] * x[xRow + iw];
+                  }
+                }
               }
             }
+            if (c0 === 0) total = b ? acc + b[co] : acc;
+            else total = total + acc;
+            if (f32) total = Math.fround(total);
           }
-          out[o++] = b ? acc + b[co] : acc;
+          out[o] = total;
         }
       }
     }
   }
-  const outShape = unbatched ? [CO, OH, OW] : [N, CO, OH, OW];
-  const result = new Tensor(out, outShape);
-  return record(result, 'ConvolutionBackward0', [input, weight, bias ?? null], (g) => {
-    const gv = g.values();
-    const gx = input.requiresGrad ? new Float64Array(x.length) : null;
-    const gw = weight.requiresGrad ? new Float64Array(w.length) : null;
-    const gb = bias?.requiresGrad ? new Float64Array(CO) : null;
-    let k = 0;
-    for (let n = 0; n < N; n++) {
-      for (let co = 0; co < CO; co++) {
-        for (let oh = 0; oh < OH; oh++) {
-          for (let ow = 0; ow < OW; ow++) {
-            const gk = gv[k++];
-            if (gb) gb[co] += gk;
-            for (let ci = 0; ci < C; ci++) {
-              const xBase = (n * C + ci) * H;
-              const wBase = (co * C + ci) * KH;
-              for (let kh = 0; kh < KH; kh++) {
-                const ih = oh * sh - ph + kh;
-                if (ih < 0 || ih >= H) continue;
-                for (let kw = 0; kw < KW; kw++) {
-                  const iw = ow * sw - pw + kw;
-                  if (iw < 0 || iw >= W) continue;
-                  const xi = (xBase + ih) * W + iw;
-                  const wi = (wBase + kh) * KW + kw;
-                  if (gx) gx[xi] += gk * w[wi];
-                  if (gw) gw[wi] += gk * x[xi];
-                }
-              }
+}
+
+/**
+ * Column index of tap (ci, kh, kw) in the im2col matrix: (ci, kh, kw) row-major for the native backend,
+ * blocks of 16 channels each laid out (kh, kw, ci) for oneDNN — so each block's rows are contiguous and a
+ * plain k-ordered matmul over them adds taps in the backend's order.
+ */
+function tapIndex(g: Geometry, ci: number, kh: number, kw: number): number {
+  if (!g.mkldnn) return (ci * g.KH + kh) * g.KW + kw;
+  const c0 = ci - (ci % BLOCK);
+  const width = Math.min(BLOCK, g.C - c0);
+  return c0 * g.KH * g.KW + (kh * g.KW + kw) * width + (ci - c0);
+}
+
+/**
+ * im2col per sample ([taps, OH·OW], taps in the backend's order), then out = W'·cols with the cache-blocked
+ * matmul, one channel block at a time so block partial sums are formed and added as the backend adds them.
+ */
+function forwardIm2col(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
+  const K = C * KH * KW;
+  const P = OH * OW;
+  const wr = allocate(g.dtype, CO * K);
+  for (let co = 0; co < CO; co++) {
+    for (let ci = 0; ci < C; ci++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) wr[co * K + tapIndex(g, ci, kh, kw)] = w[((co * C + ci) * KH + kh) * KW + kw];
+      }
+    }
+  }
+  const cols = allocate(g.dtype, K * P);
+  const scratch = allocate(g.dtype, CO * P);
+  const block = g.mkldnn ? BLOCK : C;
+  for (let n = 0; n < N; n++) {
+    for (let ci = 0; ci < C; ci++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const row = tapIndex(g, ci, kh, kw) * P;
+          let p = 0;
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * sh - ph + kh * dh;
+            const inRow = ih >= 0 && ih < H;
+            const xRow = ((n * C + ci) * H + ih) * W;
+            for (let ow = 0; ow < OW; ow++, p++) {
+              const iw = ow * sw - pw + kw * dw;
+              cols[row + p] = inRow && iw >= 0 && iw < W ? x[xRow + iw] : 0;
             }
           }
         }
       }
     }
-    const pack = (acc: Float64Array | null, shape: readonly number[]) => {
-      if (!acc) return null;
-      const s = allocate(input.dtype, acc.length);
-      s.set(acc);
-      return new Tensor(s, shape.slice());
-    };
-    return [pack(gx, input.shape), pack(gw, weight.shape), pack(gb, [CO])];
-  });
+    const outOff = n * CO * P;
+    if (b) for (let co = 0; co < CO; co++) out.fill(b[co], outOff + co * P, outOff + (co + 1) * P);
+    for (let c0 = 0; c0 < C; c0 += block) {
+      const k0 = c0 * KH * KW;
+      const kb = Math.min(block, C - c0) * KH * KW;
+      const A: Mat = { data: wr, offset: k0, rows: CO, cols: kb, rs: K, cs: 1 };
+      const B: Mat = { data: cols, offset: k0 * P, rows: kb, cols: P, rs: P, cs: 1 };
+      gemm(A, B, out, outOff, b !== null || c0 > 0, 'fma', scratch);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- backward
+
+/** Gradient of the input: per pixel, the taps that read it, in the backend's order. */
+function inputGrad(g: Geometry, gv: Storage, w: Storage): Storage {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
+  const f32 = g.dtype === 'float32';
+  const gx = allocate(g.dtype, N * C * H * W);
+  const P = OH * OW;
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let ci = 0; ci < C; ci++) {
+      for (let ih = 0; ih < H; ih++) {
+        for (let iw = 0; iw < W; iw++, o++) {
+          let total = 0;
+          if (g.mkldnn) {
+            for (let c0 = 0; c0 < CO; c0 += BLOCK) {
+              const c1 = Math.min(CO, c0 + BLOCK);
+              let acc = 0;
+              for (let kh = 0; kh < KH; kh++) {
+                const th = ih + ph - kh * dh;
+                if (th < 0 || th % sh !== 0 || th / sh >= OH) continue;
+                for (let kw = 0; kw < KW; kw++) {
+                  const tw = iw + pw - kw * dw;
+                  if (tw < 0 || tw % sw !== 0 || tw / sw >= OW) continue;
+                  const gBase = n * CO * P + (th / sh) * OW + tw / sw;
+                  for (let co = c0; co < c1; co++) {
+                    acc = Math.fround(acc + w[((co * C + ci) * KH + kh) * KW + kw] * gv[gBase + co * P]);
+                  }
+                }
+              }
+              total = c0 === 0 ? acc : Math.fround(total + acc);
+            }
+          } else {
+            // im2col's transpose: one column value (a sum over out-channels) per (kh, kw), added in turn
+            for (let kh = 0; kh < KH; kh++) {
+              const th = ih + ph - kh * dh;
+              if (th < 0 || th % sh !== 0 || th / sh >= OH) continue;
+              for (let kw = 0; kw < KW; kw++) {
+                const tw = iw + pw - kw * dw;
+                if (tw < 0 || tw % sw !== 0 || tw / sw >= OW) continue;
+                const gBase = n * CO * P + (th / sh) * OW + tw / sw;
+                let col = 0;
+                for (let co = 0; co < CO; co++) {
+                  col = f32 ? Math.fround(col + w[((co * C + ci) * KH + kh) * KW + kw] * gv[gBase + co * P])
+                    : col + w[((co * C + ci) * KH + kh) * KW + kw] * gv[gBase + co * P];
+                }
+                total = f32 ? Math.fround(total + col) : total + col;
+              }
+            }
+          }
+          gx[o] = total;
+        }
+      }
+    }
+  }
+  return gx;
+}
+
+/** Gradient of the weight: Σ over samples and output positions of grad × input. */
+function weightGrad(g: Geometry, gv: Storage, x: Storage): Storage {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
+  const f32 = g.dtype === 'float32';
+  const gw = allocate(g.dtype, CO * C * KH * KW);
+  const P = OH * OW;
+  // native backend on float32: a BLAS "TN" product per sample, which OpenBLAS may sum over 16 lanes
+  const lanes = !g.mkldnn && f32 && tnLanes(true, C * KH * KW, CO, P) ? new Float32Array(16) : null;
+  let o = 0;
+  for (let co = 0; co < CO; co++) {
+    for (let ci = 0; ci < C; ci++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++, o++) {
+          let total = 0;
+          let acc = 0;
+          for (let n = 0; n < N; n++) {
+            if (!g.mkldnn) acc = 0;
+            if (lanes) lanes.fill(0);
+            const gBase = (n * CO + co) * P;
+            const xBase = (n * C + ci) * H * W;
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * sh - ph + kh * dh;
+              if (ih < 0 || ih >= H) continue;
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * sw - pw + kw * dw;
+                if (iw < 0 || iw >= W) continue;
+                const term = gv[gBase + oh * OW + ow] * x[xBase + ih * W + iw];
+                if (lanes) lanes[(oh * OW + ow) & 15] += term;
+                else acc = f32 ? Math.fround(acc + term) : acc + term;
+              }
+            }
+            if (lanes) {
+              for (let width = 8; width >= 1; width >>= 1) for (let l = 0; l < width; l++) lanes[l] = lanes[2 * l] + lanes[2 * l + 1];
+              acc = lanes[0];
+            }
+            // native: each sample's product is added into the gradient; oneDNN keeps one running sum
+            if (!g.mkldnn) total = f32 ? Math.fround(total + acc) : total + acc;
+          }
+          gw[o] = g.mkldnn ? acc : total;
+        }
+      }
+    }
+  }
+  return gw;
+}
+
+/** Gradient of the bias: the output gradient summed over (n, oh, ow). */
+function biasGrad(g: Geometry, gv: Storage): Storage {
+  const { N, CO, OH, OW } = g;
+  if (!g.mkldnn) return sumDims(gv, [N, CO, OH, OW], [true, false, true, true]);
+  const gb = allocate(g.dtype, CO);
+  const P = OH * OW;
+  for (let co = 0; co < CO; co++) {
+    let acc = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * CO + co) * P;
+      for (let p = 0; p < P; p++) acc = Math.fround(acc + gv[base + p]);
+    }
+    gb[co] = acc;
+  }
+  return gb;
 }
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
+    /** `conv2d(this, weight, bias, options)`. */
     conv2d(weight: Tensor, bias?: Tensor | null, options?: Conv2dOptions): Tensor;
   }
 }

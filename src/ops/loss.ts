@@ -1,14 +1,21 @@
 import { record } from '../autograd/record.js';
-import { allocate } from '../tensor/dtype.js';
-import { sameShape, shapeString } from '../tensor/shape.js';
+import { type DType, type Storage, allocate } from '../tensor/dtype.js';
+import { broadcastShapes, broadcastStrides, sameShape, shapeString, stridedOffsets } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { rounder } from './kernels.js';
 import { logSoftmax } from './activation.js';
+import { rounder } from './kernels.js';
+import { sumDims } from './linalg.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
 export interface LossOptions {
+  /** 'mean' (default): the average over elements; 'sum'; 'none': the per-element losses. */
   reduction?: Reduction;
+}
+
+export interface WeightedLossOptions extends LossOptions {
+  /** A rescaling weight: per element, broadcast to the input (BCE), or per class (NLL). */
+  weight?: Tensor | null;
 }
 
 function checkReduction(op: string, r: string): Reduction {
@@ -16,99 +23,150 @@ function checkReduction(op: string, r: string): Reduction {
   return r;
 }
 
-/** Reduces per-element losses held in float64 `acc`, rounding once into the dtype. */
-function reduce(values: Float64Array, dtype: Tensor['dtype'], shape: readonly number[], reduction: Reduction): Tensor {
-  if (reduction === 'none') {
-    const s = allocate(dtype, values.length);
-    s.set(values);
-    return new Tensor(s, shape.slice());
+/** PyTorch's apply_loss_reduction: `loss.mean()` (the sum, divided once) / `loss.sum()` / the losses. */
+function reduceLoss(per: Storage, shape: readonly number[], reduction: Reduction): Tensor {
+  if (reduction === 'none') return new Tensor(per, shape.slice());
+  const total = sumDims(per, [per.length], [true]);
+  if (reduction === 'mean') total[0] = total[0] / per.length;
+  return new Tensor(total, []);
+}
+
+/** The value the upstream gradient has at element i: one scalar for mean/sum, elementwise for 'none'. */
+function upstream(g: Storage, reduction: Reduction, i: number): number {
+  return reduction === 'none' ? g[i] : g[0];
+}
+
+function checkTargetShape(op: string, input: Tensor, target: Tensor): void {
+  if (!sameShape(input.shape, target.shape)) {
+    throw new RangeError(
+      `${op}: Using a target size (${shapeString(target.shape)}) that is different to the input size (${shapeString(input.shape)}) is deprecated. Please ensure they have the same size.`,
+    );
   }
-  const r = rounder(dtype);
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  const s = allocate(dtype, 1);
-  s[0] = reduction === 'sum' ? sum : r(sum) / values.length;
-  return new Tensor(s, []);
+  if (input.dtype !== target.dtype) {
+    throw new TypeError(`${op}: expected input and target of one dtype, got ${input.dtype} and ${target.dtype}`);
+  }
+}
+
+/** A weight read in the input's row-major order (broadcast to its shape), or null. */
+function elementWeights(op: string, weight: Tensor | null | undefined, shape: readonly number[]): Float64Array | null {
+  if (!weight) return null;
+  const target = broadcastShapes(shape, weight.shape, op);
+  if (!sameShape(target, shape)) {
+    throw new RangeError(`${op}: output with shape ${shapeString(shape)} doesn't match the broadcast shape ${shapeString(target)} (weight of size ${shapeString(weight.shape)})`);
+  }
+  const idx = stridedOffsets(shape, broadcastStrides(weight.shape, weight.strides, shape), weight.offset);
+  const out = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = weight.data[idx[i]];
+  return out;
 }
 
 /**
- * Binary cross-entropy between probabilities and targets, as PyTorch 1.13 computes it:
- * `(t-1)·max(log(1-x), -100) - t·max(log(x), -100)`, mean over all elements by default.
+ * Binary cross-entropy between probabilities `input` and `target` of the same shape, exactly as PyTorch
+ * 1.13 computes it on the CPU: per element `(t−1)·max(log(1−x), −100) − t·max(log(x), −100)` (each step
+ * rounded in the dtype), times `weight` if given, then the mean (default), sum or none. Its gradient is
+ * `g·(x−t) / max((1−x)·x, 1e−12)` (÷N for the mean); like PyTorch 1.13 it also differentiates with respect
+ * to a target that requires grad: `g·(log(1−x) − log(x))`. grad_fn BinaryCrossEntropyBackward0.
+ * Throws, as PyTorch does, when an input value is outside [0, 1].
  *
- * @example binaryCrossEntropy(tensor([0.9]), tensor([1])) // tensor(0.1054)
+ * @example binaryCrossEntropy(tensor([0.9, 0.2]), tensor([1, 0])) // tensor(0.1643)
  */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
-  const reduction = checkReduction('binary_cross_entropy', options.reduction ?? 'mean');
-  if (!sameShape(input.shape, target.shape)) {
-    throw new RangeError(
-      `binary_cross_entropy: Using a target size (${shapeString(target.shape)}) that is different to the input size (${shapeString(input.shape)}) is deprecated. Please ensure they have the same size.`,
-    );
-  }
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: WeightedLossOptions = {}): Tensor {
+  const op = 'binary_cross_entropy';
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  checkTargetShape(op, input, target);
+  const wts = elementWeights(op, options.weight, input.shape);
   const r = rounder(input.dtype);
   const x = input.values();
   const t = target.values();
   const n = x.length;
-  const per = new Float64Array(n);
+  const per = allocate(input.dtype, n);
   for (let i = 0; i < n; i++) {
     const xi = x[i];
-    if (!(xi >= 0 && xi <= 1)) throw new RangeError('binary_cross_entropy: all elements of input should be between 0 and 1');
-    const ti = r(t[i]);
-    const logX = Math.max(r(Math.log(xi)), -100);
+    if (!(xi >= 0 && xi <= 1)) throw new RangeError(`${op}: all elements of input should be between 0 and 1`);
+    const ti = t[i];
     const log1mX = Math.max(r(Math.log(r(1 - xi))), -100);
-    per[i] = r(r(r(ti - 1) * log1mX) - r(ti * logX));
+    const logX = Math.max(r(Math.log(xi)), -100);
+    const v = r(r(r(ti - 1) * log1mX) - r(ti * logX));
+    per[i] = wts ? r(v * wts[i]) : v;
   }
-  const out = reduce(per, input.dtype, input.shape, reduction);
+  const out = reduceLoss(per, input.shape, reduction);
+  const eps = r(1e-12);
   return record(out, 'BinaryCrossEntropyBackward0', [input, target], (g) => {
     const gv = g.values();
-    const gi = allocate(input.dtype, n);
-    const gt = target.requiresGrad ? allocate(target.dtype, n) : null;
-    for (let i = 0; i < n; i++) {
-      const go = reduction === 'none' ? gv[i] : gv[0];
-      const xi = x[i];
-      const ti = t[i];
-      let v = r(r(go * r(xi - ti)) / Math.max(r(r(1 - xi) * xi), 1e-12));
-      if (reduction === 'mean') v = r(v / n);
-      gi[i] = v;
-      if (gt) {
-        // d/dt of the loss: log(1-x) - log(x), clamped as in the forward
-        let u = r(go * r(Math.max(r(Math.log(r(1 - xi))), -100) - Math.max(r(Math.log(xi)), -100)));
-        if (reduction === 'mean') u = r(u / n);
-        gt[i] = u;
+    let gi: Storage | null = null;
+    if (input.requiresGrad) {
+      gi = allocate(input.dtype, n);
+      for (let i = 0; i < n; i++) {
+        const xi = x[i];
+        let v = r(r(upstream(gv, reduction, i) * r(xi - t[i])) / Math.max(r(r(1 - xi) * xi), eps));
+        if (wts) v = r(v * wts[i]);
+        gi[i] = reduction === 'mean' ? r(v / n) : v;
       }
     }
-    return [new Tensor(gi, input.shape.slice()), gt ? new Tensor(gt, target.shape.slice()) : null];
+    let gt: Storage | null = null;
+    if (target.requiresGrad) {
+      // PyTorch 1.13: (1 - x).log() - x.log(), times the gradient, the weight, ÷N for the mean
+      gt = allocate(target.dtype, n);
+      for (let i = 0; i < n; i++) {
+        let v = r(r(r(Math.log(r(1 - x[i]))) - r(Math.log(x[i]))) * upstream(gv, reduction, i));
+        if (wts) v = r(v * wts[i]);
+        gt[i] = reduction === 'mean' ? r(v / n) : v;
+      }
+    }
+    return [gi && new Tensor(gi, input.shape.slice()), gt && new Tensor(gt, target.shape.slice())];
   });
 }
 
-/** Mean squared error. @example mseLoss(tensor([1, 2]), tensor([1, 4])) // tensor(2.) */
+/**
+ * Mean squared error `(x − t)²` per element, then the mean (default), sum or none, as
+ * `F.mse_loss`; the gradient is `(2/N)·(x − t)·g` (2·(x − t)·g without the mean), and the target gets the
+ * negative of it when it requires grad. grad_fn MseLossBackward0. Input and target must have one shape
+ * (PyTorch would broadcast them with a warning).
+ *
+ * @example mseLoss(tensor([1, 2]), tensor([1, 4])) // tensor(2.)
+ */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
-  const reduction = checkReduction('mse_loss', options.reduction ?? 'mean');
-  if (!sameShape(input.shape, target.shape)) {
-    throw new RangeError(`mse_loss: target size (${shapeString(target.shape)}) must be the same as input size (${shapeString(input.shape)})`);
-  }
+  const op = 'mse_loss';
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  checkTargetShape(op, input, target);
   const r = rounder(input.dtype);
   const x = input.values();
   const t = target.values();
-  const per = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
+  const n = x.length;
+  const per = allocate(input.dtype, n);
+  for (let i = 0; i < n; i++) {
     const d = r(x[i] - t[i]);
     per[i] = r(d * d);
   }
-  const out = reduce(per, input.dtype, input.shape, reduction);
+  const out = reduceLoss(per, input.shape, reduction);
   return record(out, 'MseLossBackward0', [input, target], (g) => {
     const gv = g.values();
-    const gi = allocate(input.dtype, x.length);
-    const scale = reduction === 'mean' ? 2 / x.length : 2;
-    for (let i = 0; i < x.length; i++) gi[i] = r(r(scale * r(x[i] - t[i])) * (reduction === 'none' ? gv[i] : gv[0]));
-    const gt = target.requiresGrad ? allocate(target.dtype, x.length) : null;
-    if (gt) for (let i = 0; i < x.length; i++) gt[i] = -gi[i];
-    return [new Tensor(gi, input.shape.slice()), gt ? new Tensor(gt, target.shape.slice()) : null];
+    const alpha = r(reduction === 'mean' ? 2 / n : 2);
+    const gi = allocate(input.dtype, n);
+    for (let i = 0; i < n; i++) gi[i] = r(r(alpha * r(x[i] - t[i])) * upstream(gv, reduction, i));
+    let gt: Storage | null = null;
+    if (target.requiresGrad) {
+      gt = allocate(target.dtype, n);
+      for (let i = 0; i < n; i++) gt[i] = -gi[i];
+    }
+    return [input.requiresGrad ? new Tensor(gi, input.shape.slice()) : null, gt && new Tensor(gt, target.shape.slice())];
   });
 }
 
-function classIndices(target: Tensor | readonly number[], n: number, classes: number, op: string): number[] {
-  const t = Array.isArray(target) ? [...(target as readonly number[])] : (target as Tensor).toArray();
-  if (t.length !== n) throw new RangeError(`${op}: Expected input batch_size (${n}) to match target batch_size (${t.length}).`);
+/** Class indices from a tensor or an array, checked as PyTorch checks them. */
+function classIndices(op: string, target: Tensor | readonly number[], batch: number | null, classes: number): number[] {
+  const isTensor = target instanceof Tensor;
+  if (isTensor && batch === null && target.shape.length !== 0) {
+    throw new RangeError(`${op}: 1D target tensor expected, multi-target not supported (for unbatched input the target must be 0-D, got ${shapeString(target.shape)})`);
+  }
+  if (isTensor && batch !== null && target.shape.length !== 1) {
+    throw new RangeError(`${op}: 1D target tensor expected, multi-target not supported (got target of size ${shapeString(target.shape)})`);
+  }
+  const t = isTensor ? target.toArray() : [...target];
+  const expected = batch ?? 1;
+  if (t.length !== expected) {
+    throw new RangeError(`${op}: Expected input batch_size (${expected}) to match target batch_size (${t.length}).`);
+  }
   for (const c of t) {
     if (!Number.isInteger(c) || c < 0 || c >= classes) throw new RangeError(`${op}: Target ${c} is out of bounds.`);
   }
@@ -116,30 +174,83 @@ function classIndices(target: Tensor | readonly number[], n: number, classes: nu
 }
 
 /**
- * Negative log-likelihood of class indices under log-probabilities [N, C].
- * @example nllLoss(tensor([[-0.1, -2.3]]), [0]) // tensor(0.1000)
+ * Negative log-likelihood of class indices under log-probabilities [N, C] (or [C] with one index), as
+ * `F.nll_loss`: `−logProbs[i, target[i]]` (times `weight[target[i]]`), then the weighted mean (default),
+ * sum or none. The batch is summed in PyTorch 1.13's cascade order. grad_fn NllLossBackward0; the target
+ * (a tensor of whole numbers or a number array) never gets a gradient.
+ *
+ * @example nllLoss(tensor([[-0.1, -2.3], [-1.2, -0.4]]), [0, 1]) // tensor(0.2500)
  */
-export function nllLoss(logProbs: Tensor, target: Tensor | readonly number[], options: LossOptions = {}): Tensor {
-  const reduction = checkReduction('nll_loss', options.reduction ?? 'mean');
-  if (logProbs.shape.length !== 2) throw new RangeError(`nll_loss: expected 2-D input [N, C], got ${shapeString(logProbs.shape)}`);
-  const [N, C] = logProbs.shape;
-  const t = classIndices(target, N, C, 'nll_loss');
+export function nllLoss(logProbs: Tensor, target: Tensor | readonly number[], options: WeightedLossOptions = {}): Tensor {
+  const op = 'nll_loss';
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  const nd = logProbs.shape.length;
+  if (nd !== 1 && nd !== 2) {
+    throw new RangeError(`${op}: expected input of 1 or 2 dimensions ([C] or [N, C]), got ${shapeString(logProbs.shape)} (spatial nll_loss is not supported)`);
+  }
+  const N = nd === 2 ? logProbs.shape[0] : 1;
+  const C = logProbs.shape[nd - 1];
+  const t = classIndices(op, target, nd === 2 ? N : null, C);
+  const weight = options.weight ?? null;
+  if (weight && (weight.shape.length !== 1 || weight.shape[0] !== C)) {
+    throw new RangeError(`${op}: weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: ${shapeString(weight.shape)}`);
+  }
+  const wv = weight ? weight.values() : null;
+  const r = rounder(logProbs.dtype);
   const v = logProbs.values();
-  const per = new Float64Array(N);
-  for (let i = 0; i < N; i++) per[i] = -v[i * C + t[i]];
-  const out = reduce(per, logProbs.dtype, [N], reduction);
+  const dtype: DType = logProbs.dtype;
+  let out: Tensor;
+  let totalWeight = 0;
+  if (reduction === 'none') {
+    const per = allocate(dtype, N);
+    for (let i = 0; i < N; i++) per[i] = wv ? r(-v[i * C + t[i]] * wv[t[i]]) : -v[i * C + t[i]];
+    out = new Tensor(per, nd === 2 ? [N] : []);
+  } else {
+    // PyTorch 1.13's nll_loss_out_frame: a cascade over the batch in levels of 16, eight levels deep
+    const loss = new Float64Array(8);
+    const wsum = new Float64Array(8);
+    for (let i = 0; i < N; i++) {
+      const w = wv ? wv[t[i]] : 1;
+      loss[0] = r(loss[0] - (wv ? r(v[i * C + t[i]] * w) : v[i * C + t[i]]));
+      wsum[0] = r(wsum[0] + w);
+      for (let j = 0; j + 1 < 8; j++) {
+        if ((i & (15 * 2 ** (4 * j))) !== 0) break;
+        loss[j + 1] = r(loss[j + 1] + loss[j]);
+        loss[j] = 0;
+        wsum[j + 1] = r(wsum[j + 1] + wsum[j]);
+        wsum[j] = 0;
+      }
+    }
+    let total = 0;
+    for (let j = 0; j < 8; j++) {
+      total = r(total + loss[j]);
+      totalWeight = r(totalWeight + wsum[j]);
+    }
+    if (!wv) totalWeight = N;
+    const s = allocate(dtype, 1);
+    s[0] = reduction === 'mean' ? total / totalWeight : total;
+    out = new Tensor(s, []);
+  }
   return record(out, 'NllLossBackward0', [logProbs], (g) => {
     const gv = g.values();
-    const gi = allocate(logProbs.dtype, N * C);
+    const gi = allocate(dtype, N * C);
     for (let i = 0; i < N; i++) {
-      const go = reduction === 'none' ? gv[i] : gv[0];
-      gi[i * C + t[i]] = reduction === 'mean' ? -go / N : -go;
+      const up = reduction === 'none' ? gv[i] : reduction === 'mean' ? r(gv[0] / totalWeight) : gv[0];
+      gi[i * C + t[i]] = wv ? r(wv[t[i]] * -up) : -up;
     }
-    return [new Tensor(gi, [N, C])];
+    return [new Tensor(gi, logProbs.shape.slice())];
   });
 }
 
-/** Cross-entropy of logits [N, C] against class indices: nllLoss(logSoftmax(x, 1)). */
-export function crossEntropy(logits: Tensor, target: Tensor | readonly number[], options: LossOptions = {}): Tensor {
-  return nllLoss(logSoftmax(logits, 1), target, options);
+/**
+ * Cross-entropy of logits [N, C] (or [C]) against class indices: `nllLoss(logSoftmax(logits, classDim))`,
+ * two graph nodes as in PyTorch (NllLossBackward0 over LogSoftmaxBackward0).
+ *
+ * @example crossEntropy(tensor([[2, 0], [0, 2]]), [0, 1]) // tensor(0.1269)
+ */
+export function crossEntropy(logits: Tensor, target: Tensor | readonly number[], options: WeightedLossOptions = {}): Tensor {
+  if (logits.shape.length !== 1 && logits.shape.length !== 2) {
+    throw new RangeError(`cross_entropy: expected input of 1 or 2 dimensions ([C] or [N, C]), got ${shapeString(logits.shape)}`);
+  }
+  return nllLoss(logSoftmax(logits, logits.shape.length === 1 ? 0 : 1), target, options);
 }

@@ -1,7 +1,8 @@
 import { record } from '../autograd/record.js';
 import { allocate } from '../tensor/dtype.js';
-import { broadcastStrides, contiguousStrides, normalizeDim, numelOf, stridedOffsets } from '../tensor/shape.js';
+import { broadcastStrides, contiguousStrides, normalizeDim, stridedOffsets } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { sumDims } from './linalg.js';
 
 function reducedDims(op: string, ndim: number, dim: number | readonly number[]): boolean[] {
   const mask = new Array<boolean>(ndim).fill(false);
@@ -26,13 +27,8 @@ function spread(g: Tensor, keptShape: readonly number[], shape: readonly number[
 function reduceSum(x: Tensor, mask: boolean[], keepdim: boolean): { out: Tensor; kept: number[]; count: number } {
   const kept = x.shape.map((s, i) => (mask[i] ? 1 : s));
   const count = x.shape.reduce((p, s, i) => (mask[i] ? p * s : p), 1);
-  const acc = new Float64Array(numelOf(kept));
-  const src = x.values();
-  const targets = stridedOffsets(x.shape, broadcastStrides(kept, contiguousStrides(kept), x.shape), 0);
-  // float64 accumulation: at least as accurate as PyTorch's cascade sum, so results agree to the last bit or one ulp
-  for (let k = 0; k < src.length; k++) acc[targets[k]] += src[k];
-  const data = allocate(x.dtype, acc.length);
-  data.set(acc);
+  // PyTorch's own order (cascade_sum, float32 partial sums): a float64 sum differs by many ulps under cancellation
+  const data = sumDims(x.values(), x.shape, mask);
   const shape = keepdim ? kept : x.shape.filter((_, i) => !mask[i]);
   return { out: new Tensor(data, shape), kept, count };
 }
