@@ -42,8 +42,11 @@ export class VegaChart {
   private next: TopLevelSpec | null = null;
   private last: TopLevelSpec | null = null;
 
-  /** `label` is the accessible name of the figure. */
-  constructor(private readonly container: HTMLElement, label: string) {
+  /**
+   * `label` is the accessible name of the figure. A `fit` chart takes its container's width (up to the spec's
+   * own width), so it stays readable on a narrow screen.
+   */
+  constructor(private readonly container: HTMLElement, label: string, private readonly fit = true) {
     container.setAttribute('role', 'img');
     container.setAttribute('aria-label', label);
     darkQuery?.addEventListener('change', () => {
@@ -76,7 +79,12 @@ export class VegaChart {
   }
 
   private async render(spec: TopLevelSpec): Promise<void> {
-    const themed = { ...spec, background: 'transparent' } as TopLevelSpec;
+    const themed = { ...spec, background: 'transparent' } as TopLevelSpec & { width?: unknown };
+    if (this.fit) {
+      const max = typeof themed.width === 'number' ? themed.width : 560;
+      this.container.style.maxWidth = `${max + 160}px`;
+      themed.width = 'container';
+    }
     const vg = compile(themed, { config: themeConfig() }).spec;
     const { key, inline } = splitData(vg);
     if (this.view && key === this.key) {

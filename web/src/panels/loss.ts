@@ -36,7 +36,7 @@ export function lossPanel(root: HTMLElement) {
     drawnPoints = s.curve.length;
     drawnLog = logScale;
     const epochs = s.config?.epochs ?? 200;
-    const spec = lossCurveSpec(s.curve, { logScale, width: 520, height: 280, title: `loss_true (blue) and loss_false (red), every ${s.config?.every ?? 5} epochs` });
+    const spec = lossCurveSpec(s.curve, { logScale, width: 520, height: 280 });
     // Fix the x axis to the whole run so points appear in place rather than the axis growing.
     const enc = (spec as { encoding: { x: Record<string, unknown> } }).encoding;
     enc.x = { ...enc.x, scale: { domain: [0, epochs] } };
