@@ -1,8 +1,7 @@
 /**
  * A battery of ops, forward and backward, on seeded random inputs (float32 and float64, contiguous and strided,
- * broadcast, with and without padding/stride), whose exact results are recorded in test/bench/golden-ops.json.
- * The engine's hot paths are rewritten for speed; this guard checks that not one bit of any result moved.
- * Regenerate (only when a change of numbers is intended): npx tsx bench/golden/write.ts
+ * broadcast, with and without padding/stride). bench/golden/check.ts fingerprints every result before and after
+ * a change to the engine's hot paths, to show that not one bit moved.
  */
 import * as torch from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';

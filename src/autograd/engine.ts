@@ -49,12 +49,18 @@ export function accumulateGrad(target: Tensor, grad: Tensor): void {
   if (existing === null || !existing.isDense || existing.offset !== 0 || existing.dtype !== grad.dtype ||
       !sameShape(existing.shape, grad.shape)) {
     const fresh = existing === null ? grad.toStorage() : sumStorages(existing, grad);
-    target.grad = new Tensor(fresh, [...target.shape]);
+    target.grad = new Tensor(fresh, target.shape);
     return;
   }
   const dst = existing.data;
-  const src = grad.values();
-  for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+  const n = dst.length;
+  if (grad.offset === 0 && grad.isDense) {
+    const src = grad.data;
+    for (let i = 0; i < n; i++) dst[i] += src[i];
+  } else {
+    const src = grad.values();
+    for (let i = 0; i < n; i++) dst[i] += src[i];
+  }
 }
 
 function sumStorages(a: Tensor, b: Tensor): Float32Array | Float64Array {
@@ -66,29 +72,39 @@ function sumStorages(a: Tensor, b: Tensor): Float32Array | Float64Array {
 
 let visitStamp = 0;
 
-/** Nodes reachable from `root`, each after every node that consumes its output (reverse post-order). */
+/**
+ * Nodes reachable from `root`, each before every node that produces one of its inputs (so a node runs only once
+ * all gradients for its output are summed): a depth-first post-order, returned reversed. The explicit stack
+ * holds the node and, beside it, how many of its inputs have been visited.
+ */
 function topologicalOrder(root: Node): Node[] {
   const stamp = ++visitStamp;
   const post: Node[] = [];
-  const stack: Array<{ node: Node; next: number }> = [{ node: root, next: 0 }];
+  const stack: Node[] = [root];
+  const next: number[] = [0];
   root.visitMark = stamp;
   while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const inputs = top.node.inputs;
-    let pushed = false;
-    while (top.next < inputs.length) {
-      const input = inputs[top.next++];
-      const child = input?.gradFn;
-      if (child && child.visitMark !== stamp) {
-        child.visitMark = stamp;
-        stack.push({ node: child, next: 0 });
-        pushed = true;
+    const top = stack.length - 1;
+    const node = stack[top];
+    const inputs = node.inputs;
+    let i = next[top];
+    let child: Node | null = null;
+    while (i < inputs.length) {
+      const candidate = inputs[i++]?.gradFn;
+      if (candidate && candidate.visitMark !== stamp) {
+        child = candidate;
         break;
       }
     }
-    if (!pushed) {
-      post.push(top.node);
+    next[top] = i;
+    if (child !== null) {
+      child.visitMark = stamp;
+      stack.push(child);
+      next.push(0);
+    } else {
+      post.push(node);
       stack.pop();
+      next.pop();
     }
   }
   return post.reverse();
@@ -109,14 +125,14 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
     }
     const one = allocate(root.dtype, 1);
     one[0] = 1;
-    seed = new Tensor(one, [...root.shape]);
+    seed = new Tensor(one, root.shape);
   } else {
     if (!sameShape(gradient.shape, root.shape)) {
       throw new Error(
         `backward: Mismatch in shape: grad_output[0] has a shape of ${shapeString(gradient.shape)} and output[0] has a shape of ${shapeString(root.shape)}.`,
       );
     }
-    seed = gradient.dtype === root.dtype ? gradient : new Tensor(castStorage(gradient, root.dtype), [...root.shape]);
+    seed = gradient.dtype === root.dtype ? gradient : new Tensor(castStorage(gradient, root.dtype), root.shape);
   }
   if (root.gradFn === null) {
     accumulateGrad(root, seed);
@@ -128,7 +144,8 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
   setGradEnabled(false);
   try {
     root.gradFn.pendingGrad = seed;
-    for (const node of order) {
+    for (let k = 0; k < order.length; k++) {
+      const node = order[k];
       const grad = node.pendingGrad;
       node.pendingGrad = null;
       if (grad === null) continue;
@@ -139,10 +156,11 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
         const input = inputs[i];
         const g = grads[i];
         if (input === null || g === null || g === undefined) continue;
-        const conformed = conform(node, i, g, input);
+        // most gradients already have their input's dtype and shape
+        const conformed = g.dtype === input.dtype && sameShape(g.shape, input.shape) ? g : conform(node, i, g, input);
         const next = input.gradFn;
         if (next !== null) {
-          next.pendingGrad = next.pendingGrad === null ? conformed : new Tensor(sumStorages(next.pendingGrad, conformed), [...input.shape]);
+          next.pendingGrad = next.pendingGrad === null ? conformed : new Tensor(sumStorages(next.pendingGrad, conformed), input.shape);
         } else if (input.requiresGrad) {
           accumulateGrad(input, conformed);
         }

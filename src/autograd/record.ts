@@ -15,16 +15,18 @@ export function needsGrad(a: Tensor, b?: Tensor | null, c?: Tensor | null): bool
  */
 export function record(output: Tensor, name: string, inputs: ReadonlyArray<Tensor | null>, fn: BackwardFn): Tensor {
   if (!isGradEnabled()) return output;
+  // The inputs array is kept as given when every input in it requires grad (the common case); otherwise a copy
+  // with the others nulled out.
+  let recorded: Array<Tensor | null> | null = null;
   let any = false;
-  const recorded = inputs.map((t) => {
-    if (t !== null && t.requiresGrad) {
-      any = true;
-      return t;
-    }
-    return null;
-  });
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    if (t === null) continue;
+    if (t.requiresGrad) any = true;
+    else (recorded ??= inputs.slice())[i] = null;
+  }
   if (!any) return output;
   output.requiresGrad = true;
-  output.gradFn = new Node(name, recorded, fn);
+  output.gradFn = new Node(name, recorded ?? inputs, fn);
   return output;
 }

@@ -1,18 +1,51 @@
-import { record } from '../autograd/record.js';
+import { needsGrad, record } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocate } from '../tensor/dtype.js';
 import { normalizeDim } from '../tensor/shape.js';
-import { mapBinary, mapUnary, rounder } from './kernels.js';
+import { mapBinary, mapUnary, rounder, sameDenseLayout } from './kernels.js';
 
 /**
  * 1 / (1 + e^-x), each step rounded in the tensor's dtype as PyTorch's CPU kernel does.
  * @example sigmoid(tensor([0])) // tensor([0.5000])
  */
 export function sigmoid(x: Tensor): Tensor {
-  const r = rounder(x.dtype);
-  const out = mapUnary(x, (v) => 1 / r(1 + r(Math.exp(-v))));
-  // PyTorch: grad * (1 - y) * y
-  return record(out, 'SigmoidBackward0', [x], (g) => [mapBinary(g, out, (u, y) => r(u * r(1 - y)) * y, 'sigmoid backward')]);
+  const n = x.numel();
+  const src = x.isDense ? x.data : x.values();
+  const s0 = x.isDense ? x.offset : 0;
+  const out = allocate(x.dtype, n);
+  if (x.dtype === 'float32') {
+    const f = Math.fround;
+    for (let i = 0; i < n; i++) out[i] = 1 / f(1 + f(Math.exp(-src[s0 + i])));
+  } else {
+    for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-src[s0 + i]));
+  }
+  const y = new Tensor(out, x.shape);
+  if (!needsGrad(x)) return y;
+  return record(y, 'SigmoidBackward0', [x], (g) => [sigmoidBackward(g, y)]);
+}
+
+/** PyTorch's sigmoid_backward: grad * (1 - y) * y, rounding each step in the dtype. */
+function sigmoidBackward(g: Tensor, y: Tensor): Tensor {
+  const r = rounder(y.dtype);
+  if (!sameDenseLayout(g, y)) return mapBinary(g, y, (u, v) => r(u * r(1 - v)) * v, 'sigmoid backward');
+  const n = y.data.length;
+  const gd = g.data;
+  const go = g.offset;
+  const yd = y.data;
+  const out = allocate(y.dtype, n);
+  if (y.dtype === 'float32') {
+    const f = Math.fround;
+    for (let i = 0; i < n; i++) {
+      const v = yd[i];
+      out[i] = f(gd[go + i] * f(1 - v)) * v;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = yd[i];
+      out[i] = gd[go + i] * (1 - v) * v;
+    }
+  }
+  return new Tensor(out, g.shape);
 }
 
 /** Hyperbolic tangent. @example tanh(tensor([0])) // tensor([0.]) */
@@ -34,9 +67,34 @@ export function relu(x: Tensor): Tensor {
  * @example leakyRelu(tensor([-100, 2])) // tensor([-1.,  2.])
  */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  const slope = rounder(x.dtype)(negativeSlope);
-  const out = mapUnary(x, (v) => (v > 0 ? v : v * slope));
-  return record(out, 'LeakyReluBackward0', [x], (g) => [mapBinary(g, x, (u, v) => (v > 0 ? u : u * slope), 'leaky_relu backward')]);
+  const slope = x.dtype === 'float32' ? Math.fround(negativeSlope) : negativeSlope;
+  const n = x.numel();
+  const src = x.isDense ? x.data : x.values();
+  const s0 = x.isDense ? x.offset : 0;
+  const out = allocate(x.dtype, n);
+  for (let i = 0; i < n; i++) {
+    const v = src[s0 + i];
+    out[i] = v > 0 ? v : v * slope;
+  }
+  const y = new Tensor(out, x.shape);
+  if (!needsGrad(x)) return y;
+  return record(y, 'LeakyReluBackward0', [x], (g) => [leakyReluBackward(g, x, slope)]);
+}
+
+/** grad where x > 0, else grad · slope. */
+function leakyReluBackward(g: Tensor, x: Tensor, slope: number): Tensor {
+  if (!sameDenseLayout(g, x)) return mapBinary(g, x, (u, v) => (v > 0 ? u : u * slope), 'leaky_relu backward');
+  const n = x.numel();
+  const gd = g.data;
+  const go = g.offset;
+  const xd = x.data;
+  const xo = x.offset;
+  const out = allocate(x.dtype, n);
+  for (let i = 0; i < n; i++) {
+    const u = gd[go + i];
+    out[i] = xd[xo + i] > 0 ? u : u * slope;
+  }
+  return new Tensor(out, g.shape);
 }
 
 function softmaxCore(x: Tensor, dim: number, log: boolean): Tensor {

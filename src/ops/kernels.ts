@@ -5,10 +5,21 @@ import { Tensor } from '../tensor/tensor.js';
 /** A tensor, or a JavaScript number standing for a scalar of the other operand's dtype (PyTorch's wrapped number). */
 export type TensorOrScalar = Tensor | number;
 
+/** The shape of every 0-d tensor made here (shapes are never written, so one array serves them all). */
+const NO_DIMS: readonly number[] = [];
+
 export function scalarTensor(value: number, dtype: DType): Tensor {
   const s = allocate(dtype, 1);
   s[0] = value;
-  return new Tensor(s, []);
+  return new Tensor(s, NO_DIMS);
+}
+
+/**
+ * True when `a` and `b` have one dtype and shape and both lie densely in their storages (from their offsets):
+ * the common case of an elementwise backward, which then loops over the storages directly.
+ */
+export function sameDenseLayout(a: Tensor, b: Tensor): boolean {
+  return a.dtype === b.dtype && sameShape(a.shape, b.shape) && a.isDense && b.isDense;
 }
 
 /** Turns a number into a 0-d tensor of `like`'s dtype, rounding it as PyTorch casts a Python scalar. */
@@ -23,7 +34,7 @@ export function mapUnary(x: Tensor, f: (v: number) => number, dtype: DType = x.d
   const src = x.values();
   const out = allocate(dtype, src.length);
   for (let i = 0; i < src.length; i++) out[i] = f(src[i]);
-  return new Tensor(out, x.shape.slice());
+  return new Tensor(out, x.shape);
 }
 
 /** Applies `f` elementwise to two tensors with broadcasting, in the promoted dtype unless one is given. */
@@ -34,21 +45,21 @@ export function mapBinary(a: Tensor, b: Tensor, f: (x: number, y: number) => num
     const bv = b.values();
     const out = allocate(outDtype, av.length);
     for (let i = 0; i < av.length; i++) out[i] = f(av[i], bv[i]);
-    return new Tensor(out, a.shape.slice());
+    return new Tensor(out, a.shape);
   }
   if (b.shape.length === 0 || numelOf(b.shape) === 1 && b.shape.length <= a.shape.length) {
     const av = a.values();
     const y = b.data[b.offset];
     const out = allocate(outDtype, av.length);
     for (let i = 0; i < av.length; i++) out[i] = f(av[i], y);
-    return new Tensor(out, a.shape.slice());
+    return new Tensor(out, a.shape);
   }
   if (a.shape.length === 0 || numelOf(a.shape) === 1 && a.shape.length <= b.shape.length) {
     const bv = b.values();
     const x = a.data[a.offset];
     const out = allocate(outDtype, bv.length);
     for (let i = 0; i < bv.length; i++) out[i] = f(x, bv[i]);
-    return new Tensor(out, b.shape.slice());
+    return new Tensor(out, b.shape);
   }
   const shape = broadcastShapes(a.shape, b.shape, op);
   const ao = stridedOffsets(shape, broadcastStrides(a.shape, a.strides, shape), a.offset);
@@ -65,7 +76,7 @@ export function castTo(t: Tensor, dtype: DType): Tensor {
   if (t.dtype === dtype) return t;
   const out = allocate(dtype, t.numel());
   out.set(t.values());
-  return new Tensor(out, t.shape.slice());
+  return new Tensor(out, t.shape);
 }
 
 /** Rounds to float32 when the result lives in float32, so multi-step formulas round after each step as PyTorch does. */

@@ -1,4 +1,4 @@
-import { record } from '../autograd/record.js';
+import { needsGrad, record } from '../autograd/record.js';
 import { type DType, allocate, parseDType } from '../tensor/dtype.js';
 import {
   inferShape, normalizeDim, numelOf, shapeString, viewStrides,
@@ -167,19 +167,24 @@ export function detach(x: Tensor): Tensor {
  * @example select(tensor([[1, 2], [3, 4]]), 0, 1) // tensor([3., 4.])
  */
 export function select(x: Tensor, dim: number, index: number): Tensor {
-  if (x.shape.length === 0) throw new RangeError('select: select() cannot be applied to a 0-dim tensor.');
-  const d = normalizeDim(dim, x.shape.length, 'select');
+  const nd = x.shape.length;
+  if (nd === 0) throw new RangeError('select: select() cannot be applied to a 0-dim tensor.');
+  const d = dim === 0 ? 0 : normalizeDim(dim, nd, 'select');
   const size = x.shape[d];
   if (!Number.isInteger(index) || index < -size || index >= size) {
     throw new RangeError(`select: index ${index} is out of bounds for dimension ${d} with size ${size}`);
   }
   const i = index < 0 ? index + size : index;
-  const out = makeView(
-    x,
-    x.shape.filter((_, k) => k !== d),
-    x.strides.filter((_, k) => k !== d),
-    x.offset + i * x.strides[d],
-  );
+  const xStrides = x.strides;
+  const shape = new Array<number>(nd - 1);
+  const strides = new Array<number>(nd - 1);
+  for (let k = 0, j = 0; k < nd; k++) {
+    if (k === d) continue;
+    shape[j] = x.shape[k];
+    strides[j++] = xStrides[k];
+  }
+  const out = makeView(x, shape, strides, x.offset + i * xStrides[d]);
+  if (!needsGrad(x)) return out;
   return record(out, 'SelectBackward0', [x], (g) => {
     const grad = allocate(g.dtype, x.numel());
     const inner = numelOf(x.shape.slice(d + 1));
@@ -194,10 +199,29 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 
 /** A copy in another dtype (this tensor itself when the dtype already matches, as in PyTorch). */
 export function to(x: Tensor, dtype: DType | string): Tensor {
-  const target = parseDType(dtype);
+  const target = dtype === 'float32' || dtype === 'float64' ? dtype : parseDType(dtype);
   if (target === x.dtype) return x;
   const out = castTo(x, target);
+  if (!needsGrad(x)) return out;
   return record(out, 'ToCopyBackward0', [x], (g) => [castTo(g, x.dtype)]);
+}
+
+/** Iterates the first dimension (`for x in tensor`): slice i is `select(t, 0, i)`, made when `next()` asks. */
+class RowIterator implements IterableIterator<Tensor> {
+  #i = 0;
+
+  constructor(private readonly t: Tensor) {}
+
+  next(): IteratorResult<Tensor> {
+    const t = this.t;
+    if (t.shape.length === 0) throw new TypeError('iteration over a 0-d tensor');
+    if (this.#i >= t.shape[0]) return { value: undefined, done: true };
+    return { value: select(t, 0, this.#i++), done: false };
+  }
+
+  [Symbol.iterator](): IterableIterator<Tensor> {
+    return this;
+  }
 }
 
 declare module '../tensor/tensor.js' {
@@ -249,7 +273,6 @@ Tensor.prototype.get = function (this: Tensor, i: number) { return select(this, 
 Tensor.prototype.to = function (this: Tensor, dtype: DType | string) { return to(this, dtype); };
 Tensor.prototype.float = function (this: Tensor) { return to(this, 'float32'); };
 Tensor.prototype.double = function (this: Tensor) { return to(this, 'float64'); };
-Tensor.prototype[Symbol.iterator] = function* (this: Tensor): IterableIterator<Tensor> {
-  if (this.shape.length === 0) throw new TypeError('iteration over a 0-d tensor');
-  for (let i = 0; i < this.shape[0]; i++) yield select(this, 0, i);
+Tensor.prototype[Symbol.iterator] = function (this: Tensor): IterableIterator<Tensor> {
+  return new RowIterator(this);
 };

@@ -14,7 +14,11 @@ export class Tensor {
   /** The storage; a view sees `numel()` elements of it through `shape`, `strides` and `offset`. */
   data: Storage;
   readonly shape: readonly number[];
-  readonly strides: readonly number[];
+  /**
+   * Storage steps per dim. Row-major unless this tensor is a view; a tensor made with row-major strides computes
+   * them on first read (most op results never need them). See the accessor defined in the static block below.
+   */
+  declare readonly strides: readonly number[];
   readonly offset: number;
   readonly dtype: DType;
   requiresGrad: boolean;
@@ -26,10 +30,31 @@ export class Tensor {
   /** The tensor whose storage this one views (PyTorch's `._base`), null for a tensor owning its data. */
   base: Tensor | null = null;
 
+  /** Explicit strides, or null for row-major ones (then `strides` computes them when first read). */
+  #strides: readonly number[] | null;
+
+  static {
+    // An accessor typed as the readonly field above: reading computes row-major strides lazily; writing (only
+    // Module.to() re-homes a parameter's storage) replaces them.
+    Object.defineProperty(Tensor.prototype, 'strides', {
+      get(this: Tensor): readonly number[] {
+        return (this.#strides ??= contiguousStrides(this.shape));
+      },
+      set(this: Tensor, strides: readonly number[]) {
+        this.#strides = strides;
+      },
+      configurable: true,
+    });
+  }
+
+  /**
+   * Wraps `data` as a tensor of `shape` (which it keeps, not copies: shapes are never written after construction,
+   * so tensors of one shape may share the array). Without `strides` the layout is row-major from `offset`.
+   */
   constructor(data: Storage, shape: readonly number[], strides?: readonly number[], offset = 0, requiresGrad = false) {
     this.data = data;
     this.shape = shape;
-    this.strides = strides ?? contiguousStrides(shape);
+    this.#strides = strides ?? null;
     this.offset = offset;
     this.dtype = dtypeOf(data);
     this.requiresGrad = requiresGrad;
@@ -59,12 +84,12 @@ export class Tensor {
   }
 
   isContiguous(): boolean {
-    return isContiguousLayout(this.shape, this.strides);
+    return this.#strides === null || isContiguousLayout(this.shape, this.#strides);
   }
 
   /** True when `data[offset .. offset+numel)` is exactly this tensor in row-major order. */
   get isDense(): boolean {
-    return isContiguousLayout(this.shape, this.strides);
+    return this.#strides === null || isContiguousLayout(this.shape, this.#strides);
   }
 
   /**
@@ -72,8 +97,10 @@ export class Tensor {
    * is exactly this tensor; callers that write must use `toStorage()` instead.
    */
   values(): Storage {
-    const n = this.numel();
-    if (this.offset === 0 && this.data.length === n && this.isDense) return this.data;
+    if (this.offset === 0 && this.isDense) {
+      const n = this.numel();
+      if (this.data.length === n) return this.data;
+    }
     return this.toStorage();
   }
 

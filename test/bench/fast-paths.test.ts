@@ -1,0 +1,172 @@
+// The engine's fast paths (issue 5) must compute exactly what the general paths do: each check runs an op once
+// on the layout its fast path takes (dense storage, same shapes, plain dtype names) and once on a layout that
+// forces the general path (a strided view, a broadcast gradient), and compares the bits.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../../src/index.js';
+import type { DType, Tensor } from '../../src/index.js';
+import { contiguousStrides } from '../../src/tensor/shape.js';
+
+const DTYPES: DType[] = ['float32', 'float64'];
+
+/** The same values as `t`, but as a non-dense view: slot 0 of [..., 2] pairs whose slot 1 holds junk. */
+function strided(t: Tensor): Tensor {
+  const n = t.numel();
+  const data = t.dtype === 'float32' ? new Float32Array(2 * n) : new Float64Array(2 * n);
+  const v = t.toArray();
+  for (let i = 0; i < n; i++) {
+    data[2 * i] = v[i];
+    data[2 * i + 1] = 1e30;
+  }
+  return torch.fromStorage(data, [...t.shape, 2]).select(-1, 0);
+}
+
+function bits(t: Tensor | null | undefined): number[] {
+  return t ? t.toArray() : [];
+}
+
+describe('elementwise fast paths = general paths', () => {
+  for (const dtype of DTYPES) {
+    const gen = new torch.Generator(7);
+    const values = torch.rand([3, 5], { dtype, generator: gen }).mul(16).sub(8);
+    const grad = torch.rand([3, 5], { dtype, generator: gen }).sub(0.5);
+
+    const cases: Array<[string, (x: Tensor) => Tensor]> = [
+      ['sigmoid', (x) => torch.sigmoid(x)],
+      ['leakyRelu', (x) => torch.leakyRelu(x, 0.01)],
+      ['leakyRelu 0.3', (x) => torch.leakyRelu(x, 0.3)],
+    ];
+    for (const [name, op] of cases) {
+      it(`${name} (${dtype}): dense vs strided input, dense vs broadcast gradient`, () => {
+        const a = values.clone().requiresGrad_();
+        const ya = op(a);
+        ya.backward(grad);
+        // strided input (forward's general path), broadcast gradient (backward's general path)
+        const b0 = strided(values).detach().requiresGrad_();
+        expect(b0.isDense).toBe(false);
+        const yb = op(b0);
+        const gradB = grad.reshape([3, 5, 1]).expand([3, 5, 1]).select(2, 0);
+        yb.backward(gradB);
+        expect(bits(ya)).toEqual(bits(yb));
+        expect(bits(a.grad)).toEqual(bits(b0.grad));
+        // a gradient that is an expanded scalar takes mapBinary's broadcast path
+        const c = values.clone().requiresGrad_();
+        const yc = op(c);
+        yc.backward(torch.full([1], 0.25, { dtype }).expand([3, 5]));
+        const d = values.clone().requiresGrad_();
+        op(d).backward(torch.full([3, 5], 0.25, { dtype }));
+        expect(bits(c.grad)).toEqual(bits(d.grad));
+      });
+    }
+  }
+});
+
+describe('views and iteration', () => {
+  it('iterating a tensor gives get(i) for each i, lazily, and a 0-d tensor refuses', () => {
+    const t = torch.arange(12).view(3, 2, 2);
+    const rows = [...t];
+    expect(rows).toHaveLength(3);
+    rows.forEach((r, i) => {
+      expect(r.shape).toEqual([2, 2]);
+      expect(r.toArray()).toEqual(t.get(i).toArray());
+      expect(r.strides).toEqual([2, 1]);
+      expect(r.offset).toBe(4 * i);
+    });
+    const it0 = torch.tensor(3)[Symbol.iterator]();
+    expect(() => it0.next()).toThrow('iteration over a 0-d tensor');
+    const iter = t[Symbol.iterator]();
+    expect(iter[Symbol.iterator]()).toBe(iter);
+    expect(iter.next().done).toBe(false);
+    iter.next();
+    iter.next();
+    expect(iter.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('select on every dim of a permuted tensor matches the values, and its gradient lands in place', () => {
+    const x = torch.arange(24, undefined, 1, { dtype: 'float64' }).view(2, 3, 4).permute(2, 0, 1);
+    const v = x.tolist() as number[][][];
+    for (let d = -3; d < 3; d++) {
+      const size = x.shape[(d + 3) % 3];
+      for (let i = -size; i < size; i++) {
+        const s = x.select(d, i);
+        const k = (i + size) % size;
+        const dd = (d + 3) % 3;
+        const want = dd === 0 ? v[k] : dd === 1 ? v.map((a) => a[k]) : v.map((a) => a.map((b) => b[k]));
+        expect(s.tolist()).toEqual(want);
+      }
+    }
+    const leaf = torch.zeros([2, 3], { dtype: 'float64', requiresGrad: true });
+    leaf.select(1, -1).mul(torch.tensor([2, 5], { dtype: 'float64' })).sum().backward();
+    expect(leaf.grad!.tolist()).toEqual([[0, 0, 2], [0, 0, 5]]);
+    expect(() => torch.zeros([2]).select(0, 2)).toThrow('out of bounds');
+  });
+
+  it("to('float32') and to('torch.float32') give the same tensor; a no-op cast returns the input", () => {
+    const x = torch.tensor([1.1, 2.2], { dtype: 'float64', requiresGrad: true });
+    const a = x.to('float32');
+    const b = x.to('torch.float32');
+    expect(bits(a)).toEqual(bits(b));
+    expect(a.gradFn?.name).toBe('ToCopyBackward0');
+    expect(a.to('float32')).toBe(a);
+    expect(torch.tensor([1]).to('float32').gradFn).toBeNull();
+    a.sum().backward();
+    expect(x.grad!.dtype).toBe('float64');
+  });
+
+  it('row-major strides are computed on demand; views keep theirs; Module.to re-homes a parameter', () => {
+    const t = torch.zeros([2, 3, 4]);
+    expect(t.strides).toEqual(contiguousStrides([2, 3, 4]));
+    expect(t.isDense).toBe(true);
+    const tr = t.transpose(0, 2);
+    expect(tr.strides).toEqual([1, 4, 12]);
+    expect(tr.isDense).toBe(false);
+    expect(tr.isContiguous()).toBe(false);
+    const lin = new torch.nn.Linear(3, 2);
+    lin.to('float64');
+    expect(lin.weight.dtype).toBe('float64');
+    expect(lin.weight.strides).toEqual([3, 1]);
+    expect(lin.weight.isDense).toBe(true);
+  });
+});
+
+describe('engine bookkeeping', () => {
+  it('sums gradients over shared subgraphs (a diamond and a reused input) in topological order', () => {
+    const a = torch.tensor([0.5, -1.5], { dtype: 'float64', requiresGrad: true });
+    const h = a.mul(a); // used by two branches
+    const left = h.sigmoid();
+    const right = h.mul(3);
+    const y = left.add(right).add(h).sum();
+    y.backward();
+    const s = a.toArray().map((v) => 1 / (1 + Math.exp(-v * v)));
+    const want = a.toArray().map((v, i) => 2 * v * (s[i] * (1 - s[i]) + 3 + 1));
+    a.grad!.toArray().forEach((g, i) => expect(g).toBeCloseTo(want[i], 12));
+  });
+
+  it('accumulates into an existing .grad in place, as often as backward runs', () => {
+    const w = torch.tensor([1, 2, 3], { requiresGrad: true });
+    w.mul(2).sum().backward();
+    const buffer = w.grad!;
+    w.mul(w).sum().backward();
+    expect(w.grad).toBe(buffer);
+    expect(w.grad!.toArray()).toEqual([4, 6, 8]);
+  });
+
+  it('a node with an input that needs no grad records null for it', () => {
+    const a = torch.tensor([1, 2], { requiresGrad: true });
+    const b = torch.tensor([3, 4]);
+    const y = a.mul(b);
+    expect(y.gradFn!.inputs[0]).toBe(a);
+    expect(y.gradFn!.inputs[1]).toBeNull();
+    expect(y.gradFn!.nextFunctions.map((f) => f.name)).toEqual(['AccumulateGrad', 'None']);
+    const z = b.mul(b);
+    expect(z.gradFn).toBeNull();
+    expect(z.requiresGrad).toBe(false);
+  });
+
+  it('a long chain backpropagates without recursion limits', () => {
+    const x = torch.tensor([1], { dtype: 'float64', requiresGrad: true });
+    let y: Tensor = x;
+    for (let i = 0; i < 20_000; i++) y = y.mul(1);
+    y.sum().backward();
+    expect(x.grad!.item()).toBe(1);
+  });
+});
