@@ -8,5 +8,5 @@ export * from './inplace.js';
 export { type TensorOrScalar } from './kernels.js';
 export * from './conv.js';
 export * from './loss.js';
-export * from './linalg.js';
+export { linear, matmul, mm } from './linalg.js';
 export * from './pool.js';
