@@ -77,5 +77,5 @@ export class WorkerPool<J> {
 /** Workers for batch experiments: leave a core for the page and the training worker. */
 export function poolSize(): number {
   const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
-  return Math.max(1, Math.min(8, cores - 1));
+  return Math.max(2, Math.min(8, cores - 1));
 }

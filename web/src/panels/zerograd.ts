@@ -38,7 +38,7 @@ export function zeroGradPanel(root: HTMLElement, settings: () => Settings) {
       logScale: log.checked, width: 520, height: 260, title: `seed ${used.seed}, ${used.optimizer}(lr=${used.lr}), ${used.epochs} epochs`,
     }));
     if (errors.length > 0) note.textContent = errors.join('; ');
-    else if (results.every((r) => r)) note.textContent = `Done in ${results.map((r) => `${r!.seconds.toFixed(2)} s`).join(' and ')} (in parallel).`;
+    else if (results.every((r) => r)) note.textContent = `Done in ${results.map((r) => `${r!.seconds.toFixed(2)} s`).join(' and ')} of training (in two workers).`;
     else note.textContent = `Training both runs… epoch ${curves.map((c) => c.at(-1)?.epoch ?? 0).join(' and ')}`;
     if (results.every((r) => r)) table.replaceChildren(sideBySide(results as TrainJobResult[]));
     root.dataset.done = results.every((r) => r) || errors.length > 0 ? '1' : '0';
