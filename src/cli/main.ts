@@ -25,7 +25,7 @@ export function buildProgram(io: Io = processIo): Command {
 /** Known failures (bad input, bad files) print one line and exit 2; anything else is a bug and keeps its stack. */
 function isUserFacing(err: unknown): err is Error {
   return err instanceof Error && (err instanceof UsageError || [
-    'MatrixFormatError', 'StateDictFormatError', 'TrainingDivergedError', 'RangeError',
+    'MatrixFormatError', 'StateDictFormatError', 'StateDictFileError', 'TrainingDivergedError', 'RangeError',
   ].includes(err.name) || (err as NodeJS.ErrnoException).code !== undefined);
 }
 

@@ -4,10 +4,10 @@ import { saveStateDict, writeFileAtomic } from '../../io/files.js';
 import { TEST_MATRICES } from '../../lab/data.js';
 import { OPTIMIZER_NAMES, type OptimizerName, type TrainConfig, type TrainResult, Trainer } from '../../lab/train.js';
 import { tensor } from '../../tensor/creation.js';
-import type { Io } from '../errors.js';
+import { type Io, UsageError } from '../errors.js';
 
 import { parseChoice, parseInteger, parsePositiveNumber, parseSeed } from '../options.js';
-import { writePlot } from '../render/plot-file.js';
+import { plotFormat, writePlot } from '../render/plot-file.js';
 import { createProgress } from '../render/progress.js';
 import { terminalLossChart } from '../render/terminal-chart.js';
 
@@ -70,6 +70,11 @@ export function configFromOptions(o: TrainOptions): Partial<TrainConfig> {
 export async function runTrain(o: TrainOptions, io: Io): Promise<number> {
   const quiet = o.quiet ?? false;
   const config = configFromOptions(o);
+  // Refuse bad output names before spending the training run on them.
+  if (o.plot) plotFormat(o.plot);
+  if (o.save && !/\.(safetensors|json)$/i.test(o.save)) {
+    throw new UsageError(`cannot save weights to '${o.save}': use a name ending in .safetensors or .json`);
+  }
   const progress = createProgress(o.epochs, { enabled: !quiet && io.isTTY, label: 'epochs' });
   if (!quiet) {
     io.out(
