@@ -39,7 +39,12 @@ export function view(x: Tensor, ...shape: Array<number | readonly number[]>): Te
 /** view when the layout allows it, otherwise a contiguous copy with the new shape. */
 export function reshape(x: Tensor, ...shape: Array<number | readonly number[]>): Tensor {
   const target = inferShape(shapeArgs(shape), x.numel(), 'reshape');
-  if (viewStrides(x.shape, x.strides, target) !== null) return view(x, target);
+  const strides = viewStrides(x.shape, x.strides, target);
+  if (strides !== null) {
+    // PyTorch 1.13 reshapes a viewable tensor with _reshape_alias: same view, its own grad_fn name
+    const alias = makeView(x, target, strides, x.offset);
+    return record(alias, 'ReshapeAliasBackward0', [x], (g) => [reshapeGrad(g, x.shape)]);
+  }
   const out = new Tensor(x.toStorage(), target);
   return record(out, 'UnsafeViewBackward0', [x], (g) => [reshapeGrad(g, x.shape)]);
 }

@@ -58,7 +58,8 @@ export function normalizeDim(dim: number, ndim: number, op = 'dim'): number {
 export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
+  // from the last dim down, as PyTorch's infer_size: the error names the last mismatching dim
+  for (let i = n - 1; i >= 0; i--) {
     const da = i < n - a.length ? 1 : a[i - (n - a.length)];
     const db = i < n - b.length ? 1 : b[i - (n - b.length)];
     if (da !== db && da !== 1 && db !== 1) {
