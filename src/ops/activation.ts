@@ -112,7 +112,14 @@ function softmaxCore(x: Tensor, dim: number, log: boolean): Tensor {
       let max = -Infinity;
       for (let k = 0; k < size; k++) max = Math.max(max, src[base + k * inner]);
       let sum = 0;
-      for (let k = 0; k < size; k++) sum += Math.exp(src[base + k * inner] - max);
+      if (log && inner === 1 && x.dtype === 'float32') {
+        // PyTorch's vectorised last-dim kernel: exp(x - max) rounded to float, summed over 8 lanes
+        const terms = new Float32Array(size);
+        for (let k = 0; k < size; k++) terms[k] = Math.exp(Math.fround(src[base + k] - max));
+        sum = lanesRowSum(terms, 0, size);
+      } else {
+        for (let k = 0; k < size; k++) sum += Math.exp(src[base + k * inner] - max);
+      }
       if (log) {
         const logSum = r(Math.log(sum));
         for (let k = 0; k < size; k++) out[base + k * inner] = r(src[base + k * inner] - max) - logSum;
@@ -138,6 +145,26 @@ function laneSums(v: ArrayLike<number>, shape: readonly number[], d: number): { 
     }
   }
   return { sums, size, inner };
+}
+
+/**
+ * ATen's `vec::reduce_all` sum of a float32 row (AVX2, 8 lanes): whole vectors added lane-wise, the tail into
+ * the first lanes, then the lanes folded in halves ((l0+l4)+(l2+l6))+((l1+l5)+(l3+l7)); a row shorter than a
+ * vector is added in order.
+ */
+function lanesRowSum(v: ArrayLike<number>, base: number, size: number): number {
+  const f = Math.fround;
+  if (size < 8) {
+    let s = size > 0 ? v[base] : 0;
+    for (let i = 1; i < size; i++) s = f(s + v[base + i]);
+    return s;
+  }
+  const l = new Float32Array(8);
+  for (let i = 0; i < 8; i++) l[i] = v[base + i];
+  let d = 8;
+  for (; d < size - (size % 8); d += 8) for (let i = 0; i < 8; i++) l[i] += v[base + d + i];
+  for (let i = 0; d + i < size; i++) l[i] += v[base + d + i];
+  return f(f(f(l[0] + l[4]) + f(l[2] + l[6])) + f(f(l[1] + l[5]) + f(l[3] + l[7])));
 }
 
 function laneOf(index: number, size: number, inner: number): number {
@@ -171,6 +198,14 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
     const { sums, size, inner } = laneSums(gv, out.shape, d);
     // grad_in = g - exp(y) * Σ g
     const res = mapUnary(g, (v) => v);
+    if (inner === 1 && x.dtype === 'float32') {
+      // PyTorch's vectorised last-dim kernel: the row sum over 8 float lanes, then g - exp(y)·Σ fused (one rounding)
+      for (let base = 0; base < gv.length; base += size) {
+        const s = lanesRowSum(gv, base, size);
+        for (let k = base; k < base + size; k++) res.data[k] = gv[k] - Math.fround(Math.exp(yv[k])) * s;
+      }
+      return [res];
+    }
     for (let i = 0; i < gv.length; i++) res.data[i] = gv[i] - Math.exp(yv[i]) * sums[laneOf(i, size, inner)];
     return [res];
   });
