@@ -54,6 +54,10 @@ export function goldenCases(): Results {
     // reductions
     put(`${d} sum`, fwdBwd(() => [r([3, 4])], ([a]) => a.sum()));
     put(`${d} sum dim keepdim`, fwdBwd(() => [r([3, 4, 2])], ([a]) => a.sum([0, 2], true), randGrad));
+    for (const [shape, dims] of [[[1], null], [[4], null], [[9], null], [[1000], null], [[70000], null], [[7, 300], [1]], [[300, 7], [0]],
+      [[3, 40, 5], [1]], [[2, 3, 17], [0, 2]], [[1, 1, 2, 2], [0, 2, 3]], [[64, 16, 28, 28], [0, 2, 3]]] as Array<[number[], number[] | null]>) {
+      put(`${d} sum ${shape.join('x')} over ${dims ?? 'all'}`, fwdBwd(() => [r(shape, -2, 2, false)], ([a]) => (dims ? a.sum(dims) : a.sum())));
+    }
     put(`${d} mean`, fwdBwd(() => [r([5, 3])], ([a]) => a.mean()));
     put(`${d} mean dim`, fwdBwd(() => [r([5, 3])], ([a]) => a.mean(1), randGrad));
     // views

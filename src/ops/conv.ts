@@ -1,4 +1,4 @@
-import { record } from '../autograd/record.js';
+import { needsGrad, record } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -35,10 +35,11 @@ interface Geometry {
 
 const BLOCK = 16;
 
-function pair(op: string, v: IntPair | undefined, fallback: number, what: string): [number, number] {
-  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (!p.every((x) => Number.isInteger(x))) throw new RangeError(`${op}: ${what} must be integers, got ${String(v)}`);
-  return p;
+/** One of an IntPair's two values (`which` 0 or 1), checked to be an integer. */
+function pairValue(op: string, v: IntPair | undefined, which: 0 | 1, fallback: number, what: string): number {
+  const x = v === undefined ? fallback : typeof v === 'number' ? v : v[which];
+  if (!Number.isInteger(x)) throw new RangeError(`${op}: ${what} must be integers, got ${String(v)}`);
+  return x;
 }
 
 function dtypeName(d: DType): string {
@@ -55,9 +56,12 @@ function geometry(input: Tensor, weight: Tensor, bias: Tensor | null, options: C
   }
   const groups = options.groups ?? 1;
   if (groups !== 1) throw new RangeError(`${op}: groups=${String(groups)} is not supported by torchlet (only groups=1)`);
-  const [sh, sw] = pair(op, options.stride, 1, 'stride');
-  const [ph, pw] = pair(op, options.padding, 0, 'padding');
-  const [dh, dw] = pair(op, options.dilation, 1, 'dilation');
+  const sh = pairValue(op, options.stride, 0, 1, 'stride');
+  const sw = pairValue(op, options.stride, 1, 1, 'stride');
+  const ph = pairValue(op, options.padding, 0, 0, 'padding');
+  const pw = pairValue(op, options.padding, 1, 0, 'padding');
+  const dh = pairValue(op, options.dilation, 0, 1, 'dilation');
+  const dw = pairValue(op, options.dilation, 1, 1, 'dilation');
   if (sh <= 0 || sw <= 0) throw new RangeError(`${op}: non-positive stride is not supported`);
   if (ph < 0 || pw < 0) throw new RangeError(`${op}: negative padding is not supported`);
   if (dh <= 0 || dw <= 0) throw new RangeError(`${op}: dilation should be greater than zero, but got [${dh}, ${dw}]`);
@@ -67,8 +71,16 @@ function geometry(input: Tensor, weight: Tensor, bias: Tensor | null, options: C
   if (bias && bias.dtype !== input.dtype) {
     throw new TypeError(`${op}: Input type (${dtypeName(input.dtype)}) and bias type (${dtypeName(bias.dtype)}) should be the same`);
   }
-  const [N, C, H, W] = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
-  const [CO, CI, KH, KW] = weight.shape;
+  // indexed reads: array destructuring would run the iterator protocol on every call
+  const lead = input.shape.length === 3 ? -1 : 0;
+  const N = lead === 0 ? input.shape[0] : 1;
+  const C = input.shape[lead + 1];
+  const H = input.shape[lead + 2];
+  const W = input.shape[lead + 3];
+  const CO = weight.shape[0];
+  const CI = weight.shape[1];
+  const KH = weight.shape[2];
+  const KW = weight.shape[3];
   if (CI !== C) {
     const batched = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
     throw new RangeError(
@@ -118,12 +130,13 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   else forwardDirect(g, x, w, bv, out);
   const unbatched = input.shape.length === 3;
   const result = new Tensor(out, unbatched ? [g.CO, g.OH, g.OW] : [g.N, g.CO, g.OH, g.OW]);
+  if (!needsGrad(input, weight, b)) return result;
   return record(result, unbatched ? 'SqueezeBackward1' : 'ConvolutionBackward0', [input, weight, b], (grad) => {
     const gv = grad.values();
     return [
-      input.requiresGrad ? new Tensor(inputGrad(g, gv, w), input.shape.slice()) : null,
-      weight.requiresGrad ? new Tensor(weightGrad(g, gv, x), weight.shape.slice()) : null,
-      b?.requiresGrad ? new Tensor(biasGrad(g, gv), [g.CO]) : null,
+      input.requiresGrad ? new Tensor(inputGrad(g, gv, w), input.shape) : null,
+      weight.requiresGrad ? new Tensor(weightGrad(g, gv, x), weight.shape) : null,
+      b?.requiresGrad ? new Tensor(biasGrad(g, gv), b.shape) : null,
     ];
   });
 }
@@ -135,6 +148,11 @@ const IM2COL_MIN_MACS = 1 << 16;
 
 /** One output at a time, no buffers: the path of the tutorial's 1×1×3×3 images. */
 function forwardDirect(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
+  if (!g.mkldnn && g.dh === 1 && g.dw === 1) {
+    if (g.dtype === 'float32') forwardNativeF32(g, x, w, b, out);
+    else forwardNativeF64(g, x, w, b, out);
+    return;
+  }
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
   const f32 = g.dtype === 'float32';
   const block = g.mkldnn ? BLOCK : C;
@@ -179,6 +197,74 @@ function forwardDirect(g: Geometry, x: Storage, w: Storage, b: Storage | null, o
             if (f32) total = Math.fround(total);
           }
           out[o] = total;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * forwardDirect's native-backend loop for float32 without dilation, written out on its own (no per-tap tests of
+ * the backend or dtype): taps in (ci, kh, kw) order, each `fround(acc + w·x)`, then `fround(acc + bias)`.
+ */
+function forwardNativeF32(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
+  const f = Math.fround;
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let co = 0; co < CO; co++) {
+      for (let oh = 0; oh < OH; oh++) {
+        const ih0 = oh * sh - ph;
+        for (let ow = 0; ow < OW; ow++) {
+          const iw0 = ow * sw - pw;
+          let acc = 0;
+          for (let ci = 0; ci < C; ci++) {
+            const xPlane = (n * C + ci) * H;
+            const wPlane = (co * C + ci) * KH;
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = ih0 + kh;
+              if (ih < 0 || ih >= H) continue;
+              const xRow = (xPlane + ih) * W + iw0;
+              const wRow = (wPlane + kh) * KW;
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = iw0 + kw;
+                if (iw >= 0 && iw < W) acc = f(acc + w[wRow + kw] * x[xRow + kw]);
+              }
+            }
+          }
+          out[o++] = b === null ? acc : f(acc + b[co]);
+        }
+      }
+    }
+  }
+}
+
+/** forwardNativeF32 in double: taps in (ci, kh, kw) order, then the bias. */
+function forwardNativeF64(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let co = 0; co < CO; co++) {
+      for (let oh = 0; oh < OH; oh++) {
+        const ih0 = oh * sh - ph;
+        for (let ow = 0; ow < OW; ow++) {
+          const iw0 = ow * sw - pw;
+          let acc = 0;
+          for (let ci = 0; ci < C; ci++) {
+            const xPlane = (n * C + ci) * H;
+            const wPlane = (co * C + ci) * KH;
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = ih0 + kh;
+              if (ih < 0 || ih >= H) continue;
+              const xRow = (xPlane + ih) * W + iw0;
+              const wRow = (wPlane + kh) * KW;
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = iw0 + kw;
+                if (iw >= 0 && iw < W) acc = acc + w[wRow + kw] * x[xRow + kw];
+              }
+            }
+          }
+          out[o++] = b === null ? acc : acc + b[co];
         }
       }
     }
@@ -253,6 +339,11 @@ function inputGrad(g: Geometry, gv: Storage, w: Storage): Storage {
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
   const f32 = g.dtype === 'float32';
   const gx = allocate(g.dtype, N * C * H * W);
+  if (!g.mkldnn && dh === 1 && dw === 1) {
+    if (f32) inputGradNativeF32(g, gv, w, gx);
+    else inputGradNativeF64(g, gv, w, gx);
+    return gx;
+  }
   const P = OH * OW;
   let o = 0;
   for (let n = 0; n < N; n++) {
@@ -312,6 +403,11 @@ function weightGrad(g: Geometry, gv: Storage, x: Storage): Storage {
   const P = OH * OW;
   // native backend on float32: a BLAS "TN" product per sample, which OpenBLAS may sum over 16 lanes
   const lanes = !g.mkldnn && f32 && tnLanes(true, C * KH * KW, CO, P) ? new Float32Array(16) : null;
+  if (!g.mkldnn && lanes === null && dh === 1 && dw === 1) {
+    if (f32) weightGradNativeF32(g, gv, x, gw);
+    else weightGradNativeF64(g, gv, x, gw);
+    return gw;
+  }
   let o = 0;
   for (let co = 0; co < CO; co++) {
     for (let ci = 0; ci < C; ci++) {
@@ -348,6 +444,139 @@ function weightGrad(g: Geometry, gv: Storage, x: Storage): Storage {
     }
   }
   return gw;
+}
+
+/*
+ * The native backend's backward loops without dilation (the tutorial's case), written out per dtype with no
+ * per-tap tests of the backend or dtype; they add in exactly the order of the general loops above.
+ */
+
+/** inputGrad, native: per pixel, for each (kh, kw) that reaches it a column Σ over co, added in turn. */
+function inputGradNativeF32(g: Geometry, gv: Storage, w: Storage, gx: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
+  const f = Math.fround;
+  const P = OH * OW;
+  const wStep = C * KH * KW;
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let ci = 0; ci < C; ci++) {
+      for (let ih = 0; ih < H; ih++) {
+        for (let iw = 0; iw < W; iw++, o++) {
+          let total = 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const th = ih + ph - kh;
+            if (th < 0 || th % sh !== 0 || th / sh >= OH) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const tw = iw + pw - kw;
+              if (tw < 0 || tw % sw !== 0 || tw / sw >= OW) continue;
+              let gi = n * CO * P + (th / sh) * OW + tw / sw;
+              let wi = (ci * KH + kh) * KW + kw;
+              let col = 0;
+              for (let co = 0; co < CO; co++, gi += P, wi += wStep) col = f(col + w[wi] * gv[gi]);
+              total = f(total + col);
+            }
+          }
+          gx[o] = total;
+        }
+      }
+    }
+  }
+}
+
+function inputGradNativeF64(g: Geometry, gv: Storage, w: Storage, gx: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
+  const P = OH * OW;
+  const wStep = C * KH * KW;
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let ci = 0; ci < C; ci++) {
+      for (let ih = 0; ih < H; ih++) {
+        for (let iw = 0; iw < W; iw++, o++) {
+          let total = 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const th = ih + ph - kh;
+            if (th < 0 || th % sh !== 0 || th / sh >= OH) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const tw = iw + pw - kw;
+              if (tw < 0 || tw % sw !== 0 || tw / sw >= OW) continue;
+              let gi = n * CO * P + (th / sh) * OW + tw / sw;
+              let wi = (ci * KH + kh) * KW + kw;
+              let col = 0;
+              for (let co = 0; co < CO; co++, gi += P, wi += wStep) col = col + w[wi] * gv[gi];
+              total = total + col;
+            }
+          }
+          gx[o] = total;
+        }
+      }
+    }
+  }
+}
+
+/** weightGrad, native without OpenBLAS's lanes: per weight, each sample's sum over (oh, ow), added in turn. */
+function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
+  const f = Math.fround;
+  const P = OH * OW;
+  let o = 0;
+  for (let co = 0; co < CO; co++) {
+    for (let ci = 0; ci < C; ci++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++, o++) {
+          let total = 0;
+          for (let n = 0; n < N; n++) {
+            let acc = 0;
+            const gBase = (n * CO + co) * P;
+            const xBase = (n * C + ci) * H * W;
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * sh - ph + kh;
+              if (ih < 0 || ih >= H) continue;
+              const gRow = gBase + oh * OW;
+              const xRow = xBase + ih * W;
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * sw - pw + kw;
+                if (iw >= 0 && iw < W) acc = f(acc + gv[gRow + ow] * x[xRow + iw]);
+              }
+            }
+            total = f(total + acc);
+          }
+          gw[o] = total;
+        }
+      }
+    }
+  }
+}
+
+function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
+  const P = OH * OW;
+  let o = 0;
+  for (let co = 0; co < CO; co++) {
+    for (let ci = 0; ci < C; ci++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++, o++) {
+          let total = 0;
+          for (let n = 0; n < N; n++) {
+            let acc = 0;
+            const gBase = (n * CO + co) * P;
+            const xBase = (n * C + ci) * H * W;
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * sh - ph + kh;
+              if (ih < 0 || ih >= H) continue;
+              const gRow = gBase + oh * OW;
+              const xRow = xBase + ih * W;
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * sw - pw + kw;
+                if (iw >= 0 && iw < W) acc = acc + gv[gRow + ow] * x[xRow + iw];
+              }
+            }
+            total = total + acc;
+          }
+          gw[o] = total;
+        }
+      }
+    }
+  }
 }
 
 /** Gradient of the bias: the output gradient summed over (n, oh, ow). */

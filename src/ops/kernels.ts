@@ -74,8 +74,16 @@ export function mapBinary(a: Tensor, b: Tensor, f: (x: number, y: number) => num
 /** Casts to a dtype, copying (a tensor already of that dtype is returned as is). */
 export function castTo(t: Tensor, dtype: DType): Tensor {
   if (t.dtype === dtype) return t;
-  const out = allocate(dtype, t.numel());
-  out.set(t.values());
+  const n = t.numel();
+  const out = allocate(dtype, n);
+  if (t.isDense) {
+    // straight from the storage (a row of a dataset, say), converting as each value is stored
+    const src = t.data;
+    const o = t.offset;
+    for (let i = 0; i < n; i++) out[i] = src[o + i];
+  } else {
+    out.set(t.values());
+  }
   return new Tensor(out, t.shape);
 }
 

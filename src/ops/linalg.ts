@@ -105,7 +105,19 @@ export function sumDims(src: Storage, shape: readonly number[], reduce: readonly
     }
   }
   const out = allocate(dtype, keptNumel);
-  if (numelOf(shape) === 0) return out;
+  const numel = numelOf(shape);
+  if (numel === 0) return out;
+  if (numel === 1) {
+    // every dim has size 1, so TensorIterator drops them all: the sum is 0 + the element
+    out[0] = r(0 + src[0]);
+    return out;
+  }
+  if (keptNumel === 1) {
+    // Everything is reduced: the dims coalesce into one contiguous run of `numel`, which sumPlane (below) sums
+    // with vectorRowSum when it spans a vector, else with rowSum; the same calls without the iteration set-up.
+    out[0] = r(0 + (numel >= V ? vectorRowSum(src, 0, numel, V, r) : rowSum(src, 0, 1, numel, r)));
+    return out;
+  }
   // TensorIterator: innermost dim first, size-1 dims dropped, neighbours merged when every stride allows it.
   const inStrides = contiguousStrides(shape);
   const dims: IterDim[] = [];
@@ -145,8 +157,14 @@ export function sumDims(src: Storage, shape: readonly number[], reduce: readonly
 
 /** `cascade_sum`'s 2-D loop body: picks the inner/outer, vectorised/scalar kernel exactly as ATen does. */
 function sumPlane(src: Storage, out: Storage, inBase: number, outBase: number, a: IterDim, b: IterDim, V: number, r: (x: number) => number): void {
-  let [size0, in0, o0, size1, in1, o1] = [a.size, a.inStride, a.outStride, b.size, b.inStride, b.outStride];
-  if (o0 !== 0 && o1 === 0) [size0, in0, o0, size1, in1, o1] = [size1, in1, o1, size0, in0, o0];
+  // the reduced dim goes inside: swap when only the first one is kept
+  const swap = a.outStride !== 0 && b.outStride === 0;
+  const size0 = swap ? b.size : a.size;
+  const in0 = swap ? b.inStride : a.inStride;
+  const o0 = swap ? b.outStride : a.outStride;
+  const size1 = swap ? a.size : b.size;
+  const in1 = swap ? a.inStride : b.inStride;
+  const o1 = swap ? a.outStride : b.outStride;
   if (o0 !== 0 && o1 !== 0) {
     // not a reduction in these two dims: accumulate elementwise
     for (let j = 0; j < size1; j++) {
@@ -157,27 +175,28 @@ function sumPlane(src: Storage, out: Storage, inBase: number, outBase: number, a
     }
     return;
   }
-  const store = (j: number, v: number): void => {
-    const o = outBase + j * o1;
-    out[o] = r(out[o] + v);
-  };
   if (in0 === 1 && size0 >= V) {
-    for (let j = 0; j < size1; j++) store(j, vectorRowSum(src, inBase + j * in1, size0, V, r));
+    for (let j = 0; j < size1; j++) addInto(out, outBase + j * o1, vectorRowSum(src, inBase + j * in1, size0, V, r), r);
   } else if (in1 === 1 && size1 >= V) {
     let j = 0;
     for (; j + 4 * V <= size1; j += 4 * V) {
-      for (let c = 0; c < 4 * V; c++) store(j + c, cascadeLane(src, inBase + j + c, in0, size0, r));
+      for (let c = 0; c < 4 * V; c++) addInto(out, outBase + (j + c) * o1, cascadeLane(src, inBase + j + c, in0, size0, r), r);
     }
-    for (; j < size1; j++) store(j, rowSum(src, inBase + j, in0, size0, r));
+    for (; j < size1; j++) addInto(out, outBase + j * o1, rowSum(src, inBase + j, in0, size0, r), r);
   } else if (in0 < in1) {
-    for (let j = 0; j < size1; j++) store(j, rowSum(src, inBase + j * in1, in0, size0, r));
+    for (let j = 0; j < size1; j++) addInto(out, outBase + j * o1, rowSum(src, inBase + j * in1, in0, size0, r), r);
   } else {
     let j = 0;
     for (; j + 3 < size1; j += 4) {
-      for (let c = 0; c < 4; c++) store(j + c, cascadeLane(src, inBase + (j + c) * in1, in0, size0, r));
+      for (let c = 0; c < 4; c++) addInto(out, outBase + (j + c) * o1, cascadeLane(src, inBase + (j + c) * in1, in0, size0, r), r);
     }
-    for (; j < size1; j++) store(j, rowSum(src, inBase + j * in1, in0, size0, r));
+    for (; j < size1; j++) addInto(out, outBase + j * o1, rowSum(src, inBase + j * in1, in0, size0, r), r);
   }
+}
+
+/** out[o] += v, rounded in the dtype. */
+function addInto(out: Storage, o: number, v: number, r: (x: number) => number): void {
+  out[o] = r(out[o] + v);
 }
 
 /** Sums a gradient of `shape` down to `target` (broadcast undone) in PyTorch's order: `sum_to_size`. */

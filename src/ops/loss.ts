@@ -1,4 +1,4 @@
-import { record } from '../autograd/record.js';
+import { needsGrad, record } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, sameShape, shapeString, stridedOffsets } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -90,6 +90,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
     per[i] = wts ? r(v * wts[i]) : v;
   }
   const out = reduceLoss(per, input.shape, reduction);
+  if (!needsGrad(input, target)) return out;
   const eps = r(1e-12);
   return record(out, 'BinaryCrossEntropyBackward0', [input, target], (g) => {
     const gv = g.values();
@@ -113,7 +114,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
         gt[i] = reduction === 'mean' ? r(v / n) : v;
       }
     }
-    return [gi && new Tensor(gi, input.shape.slice()), gt && new Tensor(gt, target.shape.slice())];
+    return [gi && new Tensor(gi, input.shape), gt && new Tensor(gt, target.shape)];
   });
 }
 

@@ -109,7 +109,11 @@ export class Tensor {
     const n = this.numel();
     const out = allocate(this.dtype, n);
     if (this.isDense) {
-      out.set(this.data.subarray(this.offset, this.offset + n));
+      const src = this.data;
+      const o = this.offset;
+      // a short copy is cheaper as a loop than through a subarray view
+      if (n <= 64) for (let i = 0; i < n; i++) out[i] = src[o + i];
+      else out.set(src.subarray(o, o + n));
     } else {
       const offsets = stridedOffsets(this.shape, this.strides, this.offset);
       for (let i = 0; i < n; i++) out[i] = this.data[offsets[i]];
