@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explain } from '../../src/lab/explain.js';
+import { gradientReport } from '../../src/lab/gradients.js';
 import { predict, Trainer, type TrainConfig, type TrainResult } from '../../src/lab/train.js';
 
 // End-to-end: the playground built with Vite, served on 127.0.0.1, driven in Debian's Chromium. Every number
@@ -139,6 +141,13 @@ describe('playground in Chromium', () => {
     const [pRandom] = predict(tutorial.model, [random]);
     await page.waitForFunction((v) => document.querySelector('#verdict')?.getAttribute('data-output') === v, String(pRandom));
     expect(await page.textContent('#verdict')).toMatch(/→ random \(right: the input is random\)/);
+    // The forward pass by hand and the gradient report are the lab's, for the trained weights.
+    const x = explain(tutorial.model, random);
+    expect(await page.textContent('#forward')).toContain(`logit = ${x.secondLayer.terms.map((t) => `(${t.weight.toFixed(4)})`)[0]}`);
+    expect(await page.textContent('#forward')).toContain(`= ${x.logit.toFixed(4)}`);
+    const report = gradientReport(tutorial.model, random, 0);
+    await page.waitForFunction((t) => document.querySelector('#grad-loss')?.textContent === t, report.lossText);
+    expect(await page.$$eval('#gradients .badge', (b) => b.map((x) => x.textContent))).toEqual(report.params.flatMap((p) => p.status));
 
     if (process.env.UPDATE_SCREENSHOT === '1') {
       await page.evaluate(() => window.scrollTo(0, 0));

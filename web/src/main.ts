@@ -1,6 +1,8 @@
 import { byId, FrameScheduler } from './dom.js';
 import { controlsPanel } from './panels/controls.js';
 import { dataPanel } from './panels/data.js';
+import { forwardView } from './panels/forward.js';
+import { gradientsPanel } from './panels/gradients.js';
 import { inputEditor, verdictView } from './panels/input.js';
 import { lossPanel } from './panels/loss.js';
 import { modelPanel } from './panels/model.js';
@@ -28,6 +30,8 @@ const model = modelPanel(byId('panel-model'));
 const inputRoot = byId('panel-input');
 const editor = inputEditor(inputRoot, () => frame.request());
 const verdict = verdictView(inputRoot);
+const forward = forwardView(inputRoot);
+const gradients = gradientsPanel(byId('panel-gradients'));
 const data = dataPanel(byId('panel-data'), (m, label, target) => {
   editor.set({ matrix: [m.slice(0, 3), m.slice(3, 6), m.slice(6, 9)], label, target });
   byId('panel-input').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
@@ -48,6 +52,8 @@ function render(): void {
   snapshots.render(s);
   if (s.config) client.inspect(editor.current.matrix, editor.current.target);
   verdict.render(client.inspection, editor.current.target);
+  forward.render(client.inspection?.explanation);
+  gradients.render(client.gradientInspection, s.config?.optimizer ?? 'adadelta', s.running);
 }
 
 client.reset(fromUrl.settings);

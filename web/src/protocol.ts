@@ -1,5 +1,7 @@
 import type { CurvePoint, TrainConfig } from '../../src/lab/train.js';
 import type { Weights } from '../../src/lab/model.js';
+import type { Explanation } from '../../src/lab/explain.js';
+import type { GradReport } from '../../src/lab/gradients.js';
 
 // Messages between the page and the training worker. Everything is structured-cloneable plain data.
 
@@ -10,16 +12,30 @@ export type ToTrainer =
   | { type: 'step' }
   | { type: 'epoch' }
   /** Look at one input with the current weights (forward pass, and later gradients and optimiser state). */
-  | { type: 'inspect'; id: number; matrix: number[][]; target: 0 | 1 };
+  | { type: 'inspect'; id: number; matrix: number[][]; target: 0 | 1; gradients: boolean };
+
+/** The optimiser's per-parameter state as plain numbers, with PyTorch's names (square_avg, exp_avg, …). */
+export interface OptimizerStateView {
+  /** The optimiser as PyTorch prints it. */
+  repr: string;
+  params: Array<{ key: string; entries: Array<{ name: string; values: number[] }> }>;
+}
 
 export interface Inspection {
   type: 'inspection';
   run: number;
   id: number;
-  /** cnn(x) with the current weights. */
+  /** cnn(x) with the current weights (the model's own float32 forward pass). */
   output: number;
   /** Steps taken when this was computed. */
   steps: number;
+  /** The lab's hand calculation of the forward pass. */
+  explanation?: Explanation;
+  /** The lab's gradient report (with finite-difference checks and step previews), when asked for. */
+  gradients?: GradReport;
+  optimizer?: OptimizerStateView;
+  /** Whether the next step will add to .grad rather than replace it (zeroGrad off, after the first step). */
+  accumulating?: boolean;
   error?: string;
 }
 

@@ -4,6 +4,9 @@ import type { FromTrainer, Inspection, Snapshot, ToTrainer } from './protocol.js
 import type { Settings } from './settings.js';
 import { toTrainConfig } from './settings.js';
 
+/** How often the gradient report is refreshed while training runs (it is computed between training slices). */
+const GRADIENT_MS = 500;
+
 /** What the page knows about the current run, merged from the worker's batched messages. */
 export interface RunState {
   run: number;
@@ -46,10 +49,11 @@ export class TrainClient {
   private expectedRun = 0;
   private inspectId = 0;
   private inspectPending = false;
-  private inspectWanted: { matrix: number[][]; target: 0 | 1 } | null = null;
-  private inspectedAt = { version: -1, key: '' };
-  /** The newest inspection of the input panel's matrix. */
+  private inspectWanted: { matrix: number[][]; target: 0 | 1; gradients: boolean } | null = null;
+  private inspectedAt = { version: -1, key: '', gradients: false };
+  /** The newest inspection of the input panel's matrix, and the newest one with gradients. */
   inspection: Inspection | null = null;
+  gradientInspection: Inspection | null = null;
 
   constructor(private readonly changed: (s: RunState) => void) {
     this.worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
@@ -68,6 +72,7 @@ export class TrainClient {
   reset(settings: Settings): void {
     this.expectedRun++;
     this.inspection = null;
+    this.gradientInspection = null;
     Object.assign(this.state, emptyState(), { run: this.state.run, version: this.state.version });
     this.send({ type: 'reset', config: toTrainConfig(settings) });
     this.bump();
@@ -80,30 +85,39 @@ export class TrainClient {
 
   /**
    * Asks the worker about `matrix` with the current weights. One request is in flight at a time; the latest
-   * wish wins, and an unchanged matrix is not asked again until the weights change.
+   * wish wins, and the same question is not asked again until the weights change. The gradient report (finite
+   * differences: a few hundred forward passes) is asked for at most every GRADIENT_MS while training runs.
    */
   inspect(matrix: number[][], target: 0 | 1): void {
+    const now = performance.now();
+    const gradients = !this.state.running || now - this.lastGradients >= GRADIENT_MS;
     const key = JSON.stringify([matrix, target]);
-    if (this.inspectedAt.key === key && this.inspectedAt.version === this.weightsVersion) return;
-    this.inspectWanted = { matrix, target };
+    const last = this.inspectedAt;
+    if (last.key === key && last.version === this.weightsVersion && (last.gradients || !gradients)) return;
+    this.inspectWanted = { matrix, target, gradients };
     this.pumpInspect();
   }
 
   private weightsVersion = 0;
+  private lastGradients = -Infinity;
 
   private pumpInspect(): void {
     if (this.inspectPending || !this.inspectWanted) return;
-    const { matrix, target } = this.inspectWanted;
+    const { matrix, target, gradients } = this.inspectWanted;
     this.inspectWanted = null;
     this.inspectPending = true;
-    this.inspectedAt = { version: this.weightsVersion, key: JSON.stringify([matrix, target]) };
-    this.send({ type: 'inspect', id: ++this.inspectId, matrix, target });
+    if (gradients) this.lastGradients = performance.now();
+    this.inspectedAt = { version: this.weightsVersion, key: JSON.stringify([matrix, target]), gradients };
+    this.send({ type: 'inspect', id: ++this.inspectId, matrix, target, gradients });
   }
 
   private merge(msg: FromTrainer): void {
     if (msg.type === 'inspection') {
       this.inspectPending = false;
-      if (msg.run === this.expectedRun) this.inspection = msg;
+      if (msg.run === this.expectedRun) {
+        this.inspection = msg;
+        if (msg.gradients || msg.error) this.gradientInspection = msg;
+      }
       this.pumpInspect();
       this.bump();
       return;

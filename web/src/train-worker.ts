@@ -1,8 +1,13 @@
 /// <reference lib="webworker" />
 import { predict, Trainer } from '../../src/lab/train.js';
-import { weightsOf } from '../../src/lab/model.js';
+import { PARAMETER_KEYS, weightsOf } from '../../src/lab/model.js';
+import { explain } from '../../src/lab/explain.js';
+import { adadeltaStateOf, gradientReport } from '../../src/lab/gradients.js';
+import { Adadelta } from '../../src/optim/adadelta.js';
+import { defaultGenerator } from '../../src/random/generator.js';
+import { camelToSnake } from '../../src/optim/optimizer.js';
 import { TEST_MATRICES } from '../../src/lab/data.js';
-import type { FromTrainer, Progress, ToTrainer } from './protocol.js';
+import type { FromTrainer, Inspection, OptimizerStateView, Progress, ToTrainer } from './protocol.js';
 
 // The training worker: one Trainer, driven by the page's buttons. While running it trains in slices of
 // SLICE_MS, posts one progress message per slice (never one per step) and yields so that a Pause is seen.
@@ -122,12 +127,13 @@ scope.onmessage = (e: MessageEvent<ToTrainer>) => {
         progress();
         break;
       case 'inspect': {
-        const base = { type: 'inspection' as const, run, id: msg.id, steps: trainer?.totalSteps ?? 0 };
+        // The lab's gradientReport builds model copies with new CNN(), which draws from the default generator;
+        // the run's own draws (the shuffled order of the next epochs) must not see that.
+        const rng = defaultGenerator.getState();
         try {
-          if (!trainer) throw new Error('no model yet');
-          post({ ...base, output: predict(trainer.model, [msg.matrix])[0] });
-        } catch (err) {
-          post({ ...base, output: NaN, error: err instanceof Error ? err.message : String(err) });
+          post(inspect(msg.id, msg.matrix, msg.target, msg.gradients));
+        } finally {
+          defaultGenerator.setState(rng);
         }
         break;
       }
@@ -142,3 +148,41 @@ scope.onmessage = (e: MessageEvent<ToTrainer>) => {
     progress();
   }
 };
+
+/** The input panel's questions: the forward pass by hand, and (when asked) the gradients and optimiser state. */
+function inspect(id: number, matrix: number[][], target: 0 | 1, withGradients: boolean): Inspection {
+  const base: Inspection = { type: 'inspection', run, id, steps: trainer?.totalSteps ?? 0, output: NaN };
+  try {
+    if (!trainer) throw new Error('no model yet');
+    const t = trainer;
+    const explanation = explain(t.model, matrix);
+    const out: Inspection = { ...base, output: explanation.forward.probability, explanation };
+    if (withGradients) {
+      const adadelta = t.optimizer instanceof Adadelta ? t.optimizer : null;
+      out.gradients = gradientReport(t.model, matrix, target, {
+        sgdLr: t.config.lr, adadeltaLr: t.config.lr,
+        ...(adadelta ? { adadeltaState: adadeltaStateOf(adadelta, t.model) } : {}),
+      });
+      out.optimizer = optimizerState();
+      out.accumulating = !t.config.zeroGrad && t.totalSteps > 0;
+    }
+    return out;
+  } catch (err) {
+    return { ...base, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function optimizerState(): OptimizerStateView {
+  const t = trainer!;
+  const named = new Map(t.model.namedParameters());
+  const params = PARAMETER_KEYS.map((key) => {
+    const p = named.get(key);
+    const state = p ? t.optimizer.state.get(p) : undefined;
+    const entries = Object.entries(state ?? {}).map(([name, v]) => ({
+      name: camelToSnake(name),
+      values: v === null ? [] : typeof v === 'number' ? [v] : v.toArray(),
+    }));
+    return { key, entries };
+  });
+  return { repr: t.optimizer.toString(), params };
+}

@@ -1,3 +1,4 @@
+import { DECISION_THRESHOLD } from '../../../src/lab/evaluate.js';
 import { MatrixFormatError, parseMatrix, TEST_MATRICES } from '../../../src/lab/data.js';
 import { el } from '../dom.js';
 import { cellColour, formatNumber } from '../heatmap.js';
@@ -103,8 +104,8 @@ export function inputEditor(root: HTMLElement, changed: (c: InputChoice) => void
 
 /** The verdict line for cnn(x). */
 export function verdictText(output: number, target: 0 | 1): { text: string; right: boolean } {
-  const says = output >= 0.5 ? 'constant' : 'random';
-  const right = (output >= 0.5 ? 1 : 0) === target;
+  const says = output > DECISION_THRESHOLD ? 'constant' : 'random';
+  const right = (output > DECISION_THRESHOLD ? 1 : 0) === target;
   return { text: `cnn(x) = ${formatNumber(output, 6)} → ${says} (${right ? 'right' : 'wrong'}: the input is ${target === 1 ? 'constant' : 'random'})`, right };
 }
 

@@ -1,3 +1,4 @@
+import { DECISION_THRESHOLD } from '../../../src/lab/evaluate.js';
 import { lossCurveSpec } from '../../../src/charts/specs.js';
 import { TEST_MATRICES } from '../../../src/lab/data.js';
 import { VegaChart } from '../chart.js';
@@ -65,7 +66,7 @@ export function lossPanel(root: HTMLElement) {
           out.textContent = text;
           out.title = p === undefined ? '' : String(p);
           out.dataset.value = p === undefined ? '' : String(p);
-          verdict.textContent = p === undefined ? '' : p >= 0.5 ? 'constant' : 'random';
+          verdict.textContent = p === undefined ? '' : p > DECISION_THRESHOLD ? 'constant' : 'random';
         }
       });
     },

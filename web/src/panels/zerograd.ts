@@ -1,3 +1,4 @@
+import { DECISION_THRESHOLD } from '../../../src/lab/evaluate.js';
 import { compareCurvesSpec } from '../../../src/charts/specs.js';
 import { TEST_MATRICES } from '../../../src/lab/data.js';
 import { PARAMETER_KEYS } from '../../../src/lab/model.js';
@@ -73,7 +74,7 @@ function sideBySide(results: TrainJobResult[]): HTMLElement {
   rows.push(el('tr', {}, el('th', { scope: 'row' }, 'last loss_true'), ...last.map((p) => el('td', {}, p ? formatNumber(p.lossTrue, 6) : '–'))));
   rows.push(el('tr', {}, el('th', { scope: 'row' }, 'last loss_false'), ...last.map((p) => el('td', {}, p ? formatNumber(p.lossFalse, 6) : '–'))));
   TEST_MATRICES.forEach((m, i) => rows.push(el('tr', {}, el('th', { scope: 'row' }, `cnn(test ${i + 1})`),
-    ...results.map((r) => el('td', { title: JSON.stringify(m), 'data-value': String(r.predictions[i]) }, `${r.predictions[i].toPrecision(4)} ${r.predictions[i] >= 0.5 ? 'constant' : 'random'}`)))));
+    ...results.map((r) => el('td', { title: JSON.stringify(m), 'data-value': String(r.predictions[i]) }, `${r.predictions[i].toPrecision(4)} ${r.predictions[i] > DECISION_THRESHOLD ? 'constant' : 'random'}`)))));
   for (const key of PARAMETER_KEYS) {
     const shape = key.endsWith('weight') ? 2 : 1;
     rows.push(el('tr', {}, el('th', { scope: 'row' }, key),
