@@ -1,0 +1,118 @@
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { type RunOutcome, type RunTask, runTask, totalEpochs } from './sweep.js';
+
+// Node only: runs sweep/atlas tasks on worker threads. Each worker imports the lab once and then trains task
+// after task from a shared queue (one message per task, progress every few epochs), so start-up is paid once
+// per worker, not per run. This file is both sides: loaded in a worker (with workerData.torchletRuns set) it
+// serves tasks; the main thread calls runTasksOnWorkers. Built into the CLI bundle, the worker loads the
+// bundle itself (import.meta.url); from TypeScript sources (tests, tsx) it loads this file through tsx.
+
+type ToWorker = { type: 'task'; task: RunTask } | { type: 'stop' };
+type FromWorker =
+  | { type: 'progress'; id: number; epochs: number }
+  | { type: 'result'; outcome: RunOutcome }
+  | { type: 'error'; id: number; message: string };
+
+const MARK = 'torchletRuns';
+
+if (!isMainThread && parentPort !== null && (workerData as Record<string, unknown> | null)?.[MARK] === true) {
+  const port = parentPort;
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'stop') {
+      port.close();
+      return;
+    }
+    const { task } = msg;
+    try {
+      let last = 0;
+      const outcome = runTask(task, (e) => {
+        if (e - last >= 5 || e === Math.max(...task.evalAt)) {
+          port.postMessage({ type: 'progress', id: task.id, epochs: e } satisfies FromWorker);
+          last = e;
+        }
+      });
+      port.postMessage({ type: 'result', outcome } satisfies FromWorker);
+    } catch (err) {
+      port.postMessage({ type: 'error', id: task.id, message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+    }
+  });
+}
+
+export function defaultWorkerCount(): number {
+  return availableParallelism();
+}
+
+function spawn(): Worker {
+  const url = new URL(import.meta.url);
+  const data = { [MARK]: true };
+  if (url.pathname.endsWith('.ts')) {
+    // Running from sources (vitest, tsx): let tsx compile this file inside the worker.
+    const href = JSON.stringify(url.href);
+    return new Worker(`import('tsx/esm/api').then((m) => m.tsImport(${href}, ${href}))`, { eval: true, workerData: data });
+  }
+  return new Worker(url, { workerData: data });
+}
+
+export interface WorkerRunOptions {
+  /** Worker threads to use (default: os.availableParallelism(), at most one per task). */
+  workers?: number;
+  /** Called as epochs complete across all workers. */
+  onProgress?: (epochsDone: number, total: number) => void;
+}
+
+/** Runs every task on a pool of worker threads; the outcomes come back in task order. */
+export async function runTasksOnWorkers(tasks: readonly RunTask[], opts: WorkerRunOptions = {}): Promise<RunOutcome[]> {
+  const count = Math.max(1, Math.min(opts.workers ?? defaultWorkerCount(), tasks.length));
+  if (tasks.length === 0) return [];
+  const total = totalEpochs(tasks);
+  const done = new Map<number, number>();
+  let doneSum = 0;
+  const results = new Map<number, RunOutcome>();
+  let next = 0;
+  const pool: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (err: Error) => {
+        if (!failed) {
+          failed = true;
+          reject(err);
+        }
+      };
+      const feed = (w: Worker) => {
+        if (failed) return;
+        if (next < tasks.length) {
+          w.postMessage({ type: 'task', task: tasks[next++] } satisfies ToWorker);
+        } else if (results.size === tasks.length) {
+          resolve();
+        }
+      };
+      for (let i = 0; i < count; i++) {
+        const w = spawn();
+        pool.push(w);
+        w.on('message', (msg: FromWorker) => {
+          if (msg.type === 'progress') {
+            doneSum += msg.epochs - (done.get(msg.id) ?? 0);
+            done.set(msg.id, msg.epochs);
+            opts.onProgress?.(doneSum, total);
+          } else if (msg.type === 'result') {
+            results.set(msg.outcome.id, msg.outcome);
+            feed(w);
+            if (results.size === tasks.length) resolve();
+          } else {
+            fail(new Error(`run ${msg.id} failed in a worker: ${msg.message}`));
+          }
+        });
+        w.on('error', (err) => fail(err));
+        w.on('exit', (code) => {
+          if (code !== 0 && results.size < tasks.length) fail(new Error(`a worker thread exited with code ${code}`));
+        });
+        feed(w);
+      }
+    });
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  return tasks.map((t) => results.get(t.id) as RunOutcome);
+}
