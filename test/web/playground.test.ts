@@ -188,8 +188,13 @@ describe('playground in Chromium', () => {
 
   it('steps one sample and one epoch at a time, and pauses', async () => {
     const page = await open('?seed=1&epochs=3');
+    // Follow the training: the input panel shows the sample the next step uses, with its gradients.
+    await page.check('#input-follow');
+    await page.waitForFunction(() => document.querySelector('#input-label')?.textContent?.includes('constant #0, the next training sample'));
     await page.click('#btn-step');
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('1 steps'));
+    await page.waitForFunction(() => document.querySelector('#input-label')?.textContent?.includes('constant #1, the next training sample'));
+    expect(await page.inputValue('#x-0-0')).toBe('-49');
     await page.click('#btn-epoch');
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('epoch 1/3 · 200 steps'));
     const trainer = new Trainer({ seed: 1, epochs: 3 });

@@ -3,13 +3,13 @@ import { controlsPanel } from './panels/controls.js';
 import { dataPanel } from './panels/data.js';
 import { forwardView } from './panels/forward.js';
 import { gradientsPanel } from './panels/gradients.js';
-import { inputEditor, verdictView } from './panels/input.js';
+import { type InputChoice, inputEditor, verdictView } from './panels/input.js';
 import { lossPanel } from './panels/loss.js';
 import { modelPanel } from './panels/model.js';
 import { snapshotsPanel } from './panels/snapshots.js';
 import { zeroGradPanel } from './panels/zerograd.js';
 import { settingsFromQuery } from './settings.js';
-import { TrainClient } from './state.js';
+import { type RunState, TrainClient } from './state.js';
 
 // The page: one training worker, panels that render from its merged state at most once per animation frame.
 
@@ -50,10 +50,24 @@ function render(): void {
   model.render(s);
   data.render(s);
   snapshots.render(s);
+  const next = nextSample(s);
+  editor.setFollowing(next.choice, next.why);
   if (s.config) client.inspect(editor.current.matrix, editor.current.target);
   verdict.render(client.inspection, editor.current.target);
   forward.render(client.inspection?.explanation);
   gradients.render(client.gradientInspection, s.config?.optimizer ?? 'adadelta', s.running);
+}
+
+/** The sample the trainer steps on next: the tutorial's order is all constant matrices, then all random ones. */
+function nextSample(s: RunState): { choice: InputChoice | null; why: string } {
+  if (!s.config || s.trueSet.length === 0) return { choice: null, why: 'waiting for the model' };
+  if (s.config.shuffle) return { choice: null, why: 'unavailable with shuffling (the order is drawn each epoch)' };
+  if (s.done) return { choice: null, why: 'the run is finished' };
+  const n = s.trueSet.length / 9;
+  const constant = s.position < n;
+  const k = constant ? s.position : s.position - n;
+  const v = (constant ? s.trueSet : s.falseSet).slice(k * 9, k * 9 + 9);
+  return { choice: { matrix: [v.slice(0, 3), v.slice(3, 6), v.slice(6, 9)], label: `${constant ? 'constant' : 'random'} #${k}, the next training sample`, target: constant ? 1 : 0 }, why: '' };
 }
 
 client.reset(fromUrl.settings);

@@ -51,6 +51,9 @@ export function inputEditor(root: HTMLElement, changed: (c: InputChoice) => void
       error.textContent = e instanceof MatrixFormatError ? e.message : String(e);
     }
   });
+  const follow = el('input', { type: 'checkbox', id: 'input-follow' });
+  const followHint = el('span', { class: 'hint', id: 'input-follow-hint' }, 'the sample the next step trains on (with One step, see each step’s gradients)');
+  follow.setAttribute('aria-describedby', 'input-follow-hint');
   const error = el('p', { id: 'input-error', class: 'field-error', 'aria-live': 'polite' });
   const label = el('p', { class: 'hint', id: 'input-label' });
   root.append(
@@ -58,6 +61,7 @@ export function inputEditor(root: HTMLElement, changed: (c: InputChoice) => void
       el('div', { class: 'input-side' },
         el('div', { class: 'field' }, el('label', { for: 'input-preset' }, 'The tutorial’s test matrices'), preset),
         el('div', { class: 'field' }, el('label', { for: 'input-paste' }, 'Or paste a matrix'), paste),
+        el('div', { class: 'field check' }, follow, el('label', { for: 'input-follow' }, 'Follow the training'), followHint),
         label)),
     error,
   );
@@ -98,8 +102,23 @@ export function inputEditor(root: HTMLElement, changed: (c: InputChoice) => void
     changed(current);
   }
 
+  function setFollowing(c: InputChoice | null, why: string): void {
+    follow.disabled = c === null;
+    followHint.textContent = c === null ? why : 'the sample the next step trains on (with One step, see each step’s gradients)';
+    if (c === null || !follow.checked) return;
+    if (JSON.stringify(c) === JSON.stringify(current)) return;
+    set(c);
+  }
+
+  follow.addEventListener('change', () => changed(current));
   show();
-  return { get current(): InputChoice { return current; }, set };
+  return {
+    get current(): InputChoice { return current; },
+    get following(): boolean { return follow.checked && !follow.disabled; },
+    set,
+    /** The trainer's next sample (null when it cannot be known here, with the reason). */
+    setFollowing,
+  };
 }
 
 /** The verdict line for cnn(x). */
