@@ -52,6 +52,9 @@ for (const file of ['seed_run_0.json', 'seed_run_1.json', 'seed_run_0_no_zero_gr
           expectClose(s.weights[k], want, run.zero_grad ? 0 : 1e-3, 1e-3, `epoch ${s.epoch} ${k}`);
         }
       });
+      // What the CLI prints every 20 epochs is PyTorch's text, character for character (PyTorch's model was a
+      // bare Sequential, so its keys lack the tutorial class's 'model.' prefix).
+      result.snapshots.forEach((s, i) => expect(s.text).toBe(run.snapshots[i].repr.replace(/\('([02])\./g, "('model.$1.")));
       expect(result.curve).toHaveLength(run.curve.length);
       result.curve.forEach((p, i) => {
         expect(Math.abs(p.lossTrue - run.curve[i].loss_true)).toBeLessThanOrEqual(1e-3);
