@@ -1,14 +1,19 @@
-import type { Weights } from '../../src/lab/model.js';
-import type { CurvePoint, TrainConfig } from '../../src/lab/train.js';
+import type { AblationOptions, ZeroGradAblation } from '../../src/lab/ablate.js';
+import type { RunOutcome, RunTask } from '../../src/lab/sweep.js';
 import { poolSize, WorkerPool } from './pool.js';
 
-// The jobs the lab workers run, and the page's one shared pool of them.
+// The jobs the lab workers run (the lab's pure functions: sweep/atlas runs and the zero_grad ablation), and the
+// page's one shared pool of workers for them.
 
 export type LabJob =
-  | { kind: 'train'; config: TrainConfig };
+  /** One sweep/atlas run: the lab's runTask. Progress: { epochs } done. */
+  | { kind: 'run'; task: RunTask }
+  /** The lab's ablateZeroGrad. Progress: { run, epochs } done. */
+  | { kind: 'ablate'; options: Omit<AblationOptions, 'onEpoch'> };
 
-export interface TrainJobResult { curve: CurvePoint[]; predictions: number[]; final: Weights; init: Weights; seconds: number }
-export interface TrainJobProgress { epoch: number; curve: CurvePoint[] }
+export type LabResult<J extends LabJob> = J extends { kind: 'run' } ? RunOutcome : ZeroGradAblation;
+export interface RunProgress { epochs: number }
+export interface AblateProgress { run: 0 | 1; epochs: number }
 
 let pool: WorkerPool<LabJob> | null = null;
 

@@ -1,33 +1,31 @@
 /// <reference lib="webworker" />
-import { Trainer, type TrainConfig } from '../../src/lab/train.js';
-import type { LabJob, TrainJobResult } from './lab-jobs.js';
+import { ablateZeroGrad } from '../../src/lab/ablate.js';
+import { runTask } from '../../src/lab/sweep.js';
+import type { LabJob } from './lab-jobs.js';
 
-// A worker of the pool: runs one batch job at a time with the library's lab code and posts its result
-// (and, for long jobs, progress every PROGRESS_MS).
+// A worker of the lab pool: runs one job at a time with the library's lab code and posts its result, and
+// progress at most every PROGRESS_MS.
 
 const PROGRESS_MS = 100;
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-function trainJob(id: number, config: TrainConfig): TrainJobResult {
+scope.onmessage = (e: MessageEvent<{ id: number; job: LabJob }>) => {
+  const { id, job } = e.data;
   let last = performance.now();
-  const trainer = new Trainer(config, (e) => {
-    if (e.type !== 'epoch' || !e.recorded) return;
+  const progress = (payload: object) => {
     const now = performance.now();
     if (now - last < PROGRESS_MS) return;
     last = now;
-    scope.postMessage({ id, kind: 'progress', payload: { epoch: e.epoch, curve: trainer.curve.slice() } });
-  });
-  const r = trainer.run();
-  return { curve: r.curve, predictions: r.predictions, final: r.final, init: r.init, seconds: r.seconds };
-}
-
-scope.onmessage = (e: MessageEvent<{ id: number; job: LabJob }>) => {
-  const { id, job } = e.data;
+    scope.postMessage({ id, kind: 'progress', payload });
+  };
   try {
     let payload: unknown;
     switch (job.kind) {
-      case 'train':
-        payload = trainJob(id, job.config);
+      case 'run':
+        payload = runTask(job.task, (epochs) => progress({ epochs }));
+        break;
+      case 'ablate':
+        payload = ablateZeroGrad({ ...job.options, onEpoch: (run, epochs) => progress({ run, epochs }) });
         break;
     }
     scope.postMessage({ id, kind: 'result', payload });

@@ -1,84 +1,140 @@
-import { DECISION_THRESHOLD } from '../../../src/lab/evaluate.js';
-import { compareCurvesSpec } from '../../../src/charts/specs.js';
+import type { AblationRun, ZeroGradAblation } from '../../../src/lab/ablate.js';
+import { compareCurvesSpec, lineSpec } from '../../../src/charts/specs.js';
 import { TEST_MATRICES } from '../../../src/lab/data.js';
 import { PARAMETER_KEYS } from '../../../src/lab/model.js';
 import { VegaChart } from '../chart.js';
 import { el, FrameScheduler } from '../dom.js';
 import { formatNumber, matrixTable } from '../heatmap.js';
-import { labPool, type TrainJobProgress, type TrainJobResult } from '../lab-jobs.js';
-import type { LabReply } from '../pool.js';
-import { type Settings, toTrainConfig } from '../settings.js';
+import type { AblateProgress } from '../lab-jobs.js';
+import { labPool } from '../lab-jobs.js';
+import type { Settings } from '../settings.js';
 
-const RUNS = [
-  { label: 'with zero_grad()', zeroGrad: true },
-  { label: 'without zero_grad()', zeroGrad: false },
-] as const;
+const LABELS = ['with zero_grad()', 'without zero_grad()'] as const;
 
 /**
- * The tutorial's invitation: comment out zero_grad() and see whether the loss still converges. Both runs use
- * the current settings and train in parallel in the lab workers.
+ * The tutorial's invitation: comment out zero_grad() and see whether the loss still converges. The lab's
+ * ablateZeroGrad trains the current seed/lr/epochs/optimiser twice in a lab worker and measures the gradients
+ * each step used.
  */
 export function zeroGradPanel(root: HTMLElement, settings: () => Settings) {
   const button = el('button', { type: 'button', id: 'zerograd-run' }, 'Run both');
-  const note = el('p', { class: 'hint', id: 'zerograd-note' }, 'Trains the current settings twice, with and without optimizer.zero_grad() before each step.');
   const log = el('input', { type: 'checkbox', id: 'zerograd-log', checked: true });
-  const figure = el('div', { id: 'zerograd-chart', class: 'chart' });
-  const chart = new VegaChart(figure, 'Loss curves with and without zero_grad(): colour is the series, shape is the run');
+  const note = el('p', { class: 'hint', id: 'zerograd-note' },
+    'Trains the current seed, learning rate, epochs and optimiser twice (in order, no shuffling, batch 1), with and without optimizer.zero_grad() before each step.');
+  const bars = LABELS.map((l, i) => {
+    const bar = el('progress', { id: `zerograd-progress-${i}`, max: 1, value: 0 });
+    return { bar, row: el('div', { class: 'progress' }, el('label', { for: `zerograd-progress-${i}` }, l), bar) };
+  });
+  const verdict = el('div', { id: 'zerograd-verdict' });
+  const curves = el('div', { id: 'zerograd-chart', class: 'chart' });
+  const norms = el('div', { id: 'zerograd-norms', class: 'chart' });
+  const curveChart = new VegaChart(curves, 'Loss curves with and without zero_grad(): colour is the series, shape is the run');
+  const normChart = new VegaChart(norms, 'Norm of the gradient each step used, per epoch, with and without zero_grad()');
   const table = el('div', { class: 'side-by-side', id: 'zerograd-table' });
-  root.append(el('div', { class: 'row' }, button, el('span', { class: 'check' }, log, el('label', { for: 'zerograd-log' }, 'Log scale'))), note, figure, table);
+  root.append(el('div', { class: 'row' }, button, el('span', { class: 'check' }, log, el('label', { for: 'zerograd-log' }, 'Log scale'))), note,
+    el('div', { class: 'row' }, ...bars.map((b) => b.row)), verdict, el('div', { class: 'charts' }, curves, norms), table);
 
   let ids: number[] = [];
-  const curves: Array<TrainJobProgress['curve']> = [[], []];
-  const results: Array<TrainJobResult | null> = [null, null];
-  let errors: string[] = [];
-  let used: Settings | null = null;
+  let result: ZeroGradAblation | null = null;
+  const done: [number, number] = [0, 0];
+  let epochs = 0;
+  let error = '';
 
   function draw(): void {
-    if (!used) return;
-    void chart.show(compareCurvesSpec(RUNS.map((r, i) => ({ label: r.label, points: curves[i] })), {
-      logScale: log.checked, width: 520, height: 260, title: `seed ${used.seed}, ${used.optimizer}(lr=${used.lr}), ${used.epochs} epochs`,
+    bars.forEach((b, i) => { b.bar.max = Math.max(1, epochs); b.bar.value = done[i]; });
+    if (error) { verdict.replaceChildren(el('p', { class: 'field-error' }, error)); root.dataset.done = '1'; return; }
+    if (!result) return;
+    const r = result;
+    const runs = [r.withZeroGrad, r.withoutZeroGrad];
+    void curveChart.show(compareCurvesSpec(runs.map((x, i) => ({ label: LABELS[i], points: x.curve })), {
+      logScale: log.checked, width: 460, height: 260, title: `seed ${r.seed}, ${r.optimizer}(lr=${r.lr}), ${r.epochs} epochs`,
     }));
-    if (errors.length > 0) note.textContent = errors.join('; ');
-    else if (results.every((r) => r)) note.textContent = `Done in ${results.map((r) => `${r!.seconds.toFixed(2)} s`).join(' and ')} of training (in two workers).`;
-    else note.textContent = `Training both runs… epoch ${curves.map((c) => c.at(-1)?.epoch ?? 0).join(' and ')}`;
-    if (results.every((r) => r)) table.replaceChildren(sideBySide(results as TrainJobResult[]));
-    root.dataset.done = results.every((r) => r) || errors.length > 0 ? '1' : '0';
+    void normChart.show(lineSpec([
+      { label: '‖.grad‖ with zero_grad()', values: r.withZeroGrad.gradNorms.map((p) => ({ x: p.epoch, y: p.used })) },
+      { label: '‖.grad‖ without', values: r.withoutZeroGrad.gradNorms.map((p) => ({ x: p.epoch, y: p.used })) },
+      { label: 'own sample’s ‖∇‖ (without)', values: r.withoutZeroGrad.gradNorms.map((p) => ({ x: p.epoch, y: p.perSample })) },
+    ], { xTitle: 'epoch', yTitle: 'mean norm per step', logScale: true, width: 460, height: 260, title: 'What each optimizer.step() was given' }));
+    verdict.replaceChildren(verdictView(r));
+    table.replaceChildren(sideBySide(runs));
+    root.dataset.done = '1';
   }
-
   const frame = new FrameScheduler(draw);
   log.addEventListener('change', () => frame.request());
+
   button.addEventListener('click', () => {
+    const s = settings();
     const pool = labPool();
     pool.cancel(ids);
-    used = { ...settings() };
-    errors = [];
+    result = null;
+    error = '';
+    epochs = s.epochs;
+    done[0] = done[1] = 0;
+    root.dataset.done = '0';
+    verdict.replaceChildren(el('p', { class: 'hint' }, 'Training…'));
     table.replaceChildren();
-    ids = RUNS.map((r, i) => {
-      curves[i] = [];
-      results[i] = null;
-      return pool.submit({ kind: 'train', config: toTrainConfig({ ...used!, zeroGrad: r.zeroGrad }) }, (msg: LabReply) => {
-        if (msg.kind === 'progress') curves[i] = (msg.payload as TrainJobProgress).curve;
-        else if (msg.kind === 'result') { results[i] = msg.payload as TrainJobResult; curves[i] = results[i]!.curve; }
-        else errors.push(`${r.label}: ${String(msg.payload)}`);
-        frame.request();
-      });
-    });
+    ids = [pool.submit({ kind: 'ablate', options: { seed: s.seed, epochs: s.epochs, lr: s.lr, optimizer: s.optimizer, every: 5 } }, (msg) => {
+      if (msg.kind === 'progress') {
+        const p = msg.payload as AblateProgress;
+        done[p.run] = p.epochs;
+        if (p.run === 1) done[0] = epochs;
+      } else if (msg.kind === 'result') {
+        result = msg.payload as ZeroGradAblation;
+        done[0] = done[1] = epochs;
+      } else {
+        error = String(msg.payload);
+      }
+      frame.request();
+    })];
     frame.request();
   });
 }
 
-function sideBySide(results: TrainJobResult[]): HTMLElement {
-  const head = el('tr', {}, el('th', { scope: 'col' }, ''), ...RUNS.map((r) => el('th', { scope: 'col' }, r.label)));
+function pct(v: number): string {
+  return Number.isFinite(v) ? `${(100 * v).toFixed(1)} %` : '–';
+}
+
+function verdictView(r: ZeroGradAblation): HTMLElement {
+  const v = r.verdict;
+  const kind = {
+    needed: 'zero_grad() is needed here: the run learns with it and not without.',
+    both: 'Both runs learn here.',
+    neither: 'Neither run learns with this seed.',
+    'without-only': 'Only the run without zero_grad() learns with this seed.',
+  }[v.kind];
+  return el('ul', { class: 'reading' },
+    el('li', {}, el('strong', {}, kind), ` Held-out accuracy ${pct(r.withZeroGrad.accuracy)} with, ${pct(r.withoutZeroGrad.accuracy)} without.`),
+    el('li', {}, accumulation(r)),
+    el('li', {}, `${v.verdictsChanged} of the tutorial's four test matrices get a different verdict.`),
+    ...[r.withZeroGrad, r.withoutZeroGrad].filter((x) => x.diverged).map((x) => el('li', { class: 'field-error' }, `${LABELS[x.zeroGrad ? 0 : 1]}: ${x.diverged!.message}`)));
+}
+
+function accumulation(r: ZeroGradAblation): string {
+  const v = r.verdict;
+  const last = r.withoutZeroGrad.gradNorms.at(-1);
+  const head = 'Without zero_grad(), .grad is the sum of every gradient so far: ';
+  const grew = `over the run the gradient the steps used grew ${formatNumber(v.growthWithout, 3)}× (with zero_grad(): ${formatNumber(v.growthWith, 3)}×).`;
+  if (!Number.isFinite(v.accumulationRatio) && last) {
+    return `${head}in the last epoch each sample's own gradient was 0 (the outputs are saturated), yet every step still used the accumulated .grad, of norm ${formatNumber(last.used, 4)}; ${grew}`;
+  }
+  return `${head}in the last epoch the gradient a step used was ${formatNumber(v.accumulationRatio, 3)}× its own sample's; ${grew}`;
+}
+
+function sideBySide(runs: AblationRun[]): HTMLElement {
+  const head = el('tr', {}, el('th', { scope: 'col' }, ''), ...LABELS.map((l) => el('th', { scope: 'col' }, l)));
   const rows: HTMLElement[] = [];
-  const last = results.map((r) => r.curve.at(-1));
+  const last = runs.map((r) => r.curve.at(-1));
+  rows.push(el('tr', {}, el('th', { scope: 'row' }, 'held-out accuracy'), ...runs.map((r) => el('td', {}, pct(r.accuracy)))));
   rows.push(el('tr', {}, el('th', { scope: 'row' }, 'last loss_true'), ...last.map((p) => el('td', {}, p ? formatNumber(p.lossTrue, 6) : '–'))));
   rows.push(el('tr', {}, el('th', { scope: 'row' }, 'last loss_false'), ...last.map((p) => el('td', {}, p ? formatNumber(p.lossFalse, 6) : '–'))));
   TEST_MATRICES.forEach((m, i) => rows.push(el('tr', {}, el('th', { scope: 'row' }, `cnn(test ${i + 1})`),
-    ...results.map((r) => el('td', { title: JSON.stringify(m), 'data-value': String(r.predictions[i]) }, `${r.predictions[i].toPrecision(4)} ${r.predictions[i] > DECISION_THRESHOLD ? 'constant' : 'random'}`)))));
+    ...runs.map((r) => {
+      const p = r.predictions[i];
+      return el('td', { title: JSON.stringify(m), 'data-value': String(p.probability) }, `${p.probability.toPrecision(4)} ${p.verdict ? 'constant' : 'random'}`);
+    }))));
   for (const key of PARAMETER_KEYS) {
     const shape = key.endsWith('weight') ? 2 : 1;
     rows.push(el('tr', {}, el('th', { scope: 'row' }, key),
-      ...results.map((r, i) => el('td', {}, matrixTable(r.final[key], shape, shape, { label: `${key}, ${RUNS[i].label}`, className: 'weight' })))));
+      ...runs.map((r, i) => el('td', {}, matrixTable(r.final[key], shape, shape, { label: `${key}, ${LABELS[i]}`, className: 'weight' })))));
   }
   return el('table', { class: 'numbers compare' }, el('thead', {}, head), el('tbody', {}, ...rows));
 }
