@@ -70,7 +70,35 @@ function sumStorages(a: Tensor, b: Tensor): Float32Array | Float64Array {
   return out;
 }
 
+/**
+ * The implicit gradient of a scalar root. Shared between passes: the engine and every backward function only
+ * read the gradients they are given (sums and accumulation always write into other storage).
+ */
+const ONE_F32 = new Float32Array([1]);
+const ONE_F64 = new Float64Array([1]);
+
 let visitStamp = 0;
+
+/**
+ * The graph as a chain when it is one (every node feeds from at most one other node, as a sequence of layers
+ * does): then the chain itself is the order, and no search is needed. Null when some node has two.
+ */
+function chainOrder(root: Node): Node[] | null {
+  const order: Node[] = [];
+  for (let node: Node | null = root; node !== null;) {
+    order.push(node);
+    let next: Node | null = null;
+    const inputs: ReadonlyArray<Tensor | null> = node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const child: Node | null = inputs[i]?.gradFn ?? null;
+      if (child === null || child === next) continue;
+      if (next !== null) return null;
+      next = child;
+    }
+    node = next;
+  }
+  return order;
+}
 
 /**
  * Nodes reachable from `root`, each before every node that produces one of its inputs (so a node runs only once
@@ -123,9 +151,7 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
     if (root.numel() !== 1) {
       throw new Error(`backward: grad can be implicitly created only for scalar outputs (got shape ${shapeString(root.shape)})`);
     }
-    const one = allocate(root.dtype, 1);
-    one[0] = 1;
-    seed = new Tensor(one, root.shape);
+    seed = new Tensor(root.dtype === 'float32' ? ONE_F32 : ONE_F64, root.shape);
   } else {
     if (!sameShape(gradient.shape, root.shape)) {
       throw new Error(
@@ -139,7 +165,7 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
     return;
   }
   const retain = options?.retainGraph ?? false;
-  const order = topologicalOrder(root.gradFn);
+  const order = chainOrder(root.gradFn) ?? topologicalOrder(root.gradFn);
   const wasEnabled = isGradEnabled();
   setGradEnabled(false);
   try {

@@ -5,13 +5,13 @@ import { Tensor } from '../tensor/tensor.js';
 /** A tensor, or a JavaScript number standing for a scalar of the other operand's dtype (PyTorch's wrapped number). */
 export type TensorOrScalar = Tensor | number;
 
-/** The shape of every 0-d tensor made here (shapes are never written, so one array serves them all). */
-const NO_DIMS: readonly number[] = [];
+/** The shape of 0-d tensors made by ops (shapes are never written, so one array serves them all). */
+export const SCALAR_SHAPE: readonly number[] = [];
 
 export function scalarTensor(value: number, dtype: DType): Tensor {
   const s = allocate(dtype, 1);
   s[0] = value;
-  return new Tensor(s, NO_DIMS);
+  return new Tensor(s, SCALAR_SHAPE);
 }
 
 /**

@@ -3,7 +3,7 @@ import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, sameShape, shapeString, stridedOffsets } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax } from './activation.js';
-import { rounder } from './kernels.js';
+import { SCALAR_SHAPE, rounder } from './kernels.js';
 import { sumDims } from './linalg.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -25,11 +25,15 @@ function checkReduction(op: string, r: string): Reduction {
 
 /** PyTorch's apply_loss_reduction: `loss.mean()` (the sum, divided once) / `loss.sum()` / the losses. */
 function reduceLoss(per: Storage, shape: readonly number[], reduction: Reduction): Tensor {
-  if (reduction === 'none') return new Tensor(per, shape.slice());
-  const total = sumDims(per, [per.length], [true]);
+  if (reduction === 'none') return new Tensor(per, shape);
+  // One loss (the tutorial's per-sample steps): sumDims would give 0 + it; computed in place, no new storage.
+  const total = per.length === 1 ? per : sumDims(per, [per.length], ALL_DIMS);
+  if (per.length === 1) total[0] = 0 + per[0];
   if (reduction === 'mean') total[0] = total[0] / per.length;
-  return new Tensor(total, []);
+  return new Tensor(total, SCALAR_SHAPE);
 }
+
+const ALL_DIMS: readonly boolean[] = [true];
 
 /** The value the upstream gradient has at element i: one scalar for mean/sum, elementwise for 'none'. */
 function upstream(g: Storage, reduction: Reduction, i: number): number {

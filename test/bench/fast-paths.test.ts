@@ -141,6 +141,30 @@ describe('engine bookkeeping', () => {
     a.grad!.toArray().forEach((g, i) => expect(g).toBeCloseTo(want[i], 12));
   });
 
+  it('walks chains (one input node per node, possibly used twice) like any other graph', () => {
+    const a = torch.tensor([0.25, -2], { dtype: 'float64', requiresGrad: true });
+    const s = a.sigmoid();
+    const y = s.mul(s).mul(3).sum(); // mul's two inputs are the same node: still a chain
+    y.backward(undefined, { retainGraph: true });
+    const want = a.toArray().map((v) => {
+      const q = 1 / (1 + Math.exp(-v));
+      return 6 * q * q * (1 - q);
+    });
+    a.grad!.toArray().forEach((g, i) => expect(g).toBeCloseTo(want[i], 14));
+    y.backward(); // the retained chain runs again and accumulates
+    a.grad!.toArray().forEach((g, i) => expect(g).toBeCloseTo(2 * want[i], 14));
+    expect(() => y.backward()).toThrow('second time');
+    // the scalar root's implicit gradient is shared storage: no pass may write into it
+    const b = torch.tensor([3], { requiresGrad: true });
+    const r = b.mul(1);
+    r.retainGrad();
+    r.backward();
+    r.grad!.data[0] = 99;
+    const c = torch.tensor([5], { requiresGrad: true });
+    c.mul(2).backward();
+    expect(c.grad!.item()).toBe(2);
+  });
+
   it('accumulates into an existing .grad in place, as often as backward runs', () => {
     const w = torch.tensor([1, 2, 3], { requiresGrad: true });
     w.mul(2).sum().backward();
