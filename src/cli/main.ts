@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { autogradCommand } from './commands/autograd.js';
+import { explainCommand } from './commands/explain.js';
+import { gradCommand } from './commands/grad.js';
+import { predictCommand } from './commands/predict.js';
 import { trainCommand } from './commands/train.js';
 import { type Io, processIo, UsageError } from './errors.js';
 
@@ -15,6 +18,9 @@ export function buildProgram(io: Io = processIo): Command {
     .exitOverride();
   program.addCommand(trainCommand(io));
   program.addCommand(autogradCommand(io));
+  program.addCommand(predictCommand(io));
+  program.addCommand(explainCommand(io));
+  program.addCommand(gradCommand(io));
   for (const c of program.commands) c.exitOverride().configureOutput({
     writeOut: (s) => io.out(s.replace(/\n$/, '')),
     writeErr: (s) => io.err(s.replace(/\n$/, '')),

@@ -1,5 +1,6 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { StateDictFormatError } from '../io/errors.js';
+import { defaultGenerator } from '../random/generator.js';
 import type * as nn from '../nn/index.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -41,7 +42,7 @@ export function predictMatrices(model: nn.Module, matrices: ReadonlyArray<Matrix
  * keys, wrong shapes, non-finite values) throws a one-line StateDictFormatError naming `source` and every problem.
  */
 export function modelFromStateDict(sd: ReadonlyMap<string, Tensor>, source = 'the state_dict'): CNN {
-  const model = new CNN();
+  const model = blankModel();
   try {
     model.loadStateDict(sd);
   } catch (err) {
@@ -56,9 +57,23 @@ export function modelFromStateDict(sd: ReadonlyMap<string, Tensor>, source = 'th
   return model;
 }
 
+/**
+ * A CNN whose weights are about to be overwritten. Building one draws its initial weights from the default
+ * generator; the generator's state is restored afterwards, so a training run in progress (a shuffled one
+ * draws every epoch) continues with exactly the numbers it would have drawn otherwise.
+ */
+function blankModel(): CNN {
+  const state = defaultGenerator.getState();
+  try {
+    return new CNN();
+  } finally {
+    defaultGenerator.setState(state);
+  }
+}
+
 /** A copy of `model` with its own parameters (the original is not touched by what is done to the copy). */
 export function cloneModel(model: CNN, dtype: 'float32' | 'float64' = 'float32'): CNN {
-  const copy = new CNN();
+  const copy = blankModel();
   copy.loadStateDict(model.stateDict());
   return dtype === 'float64' ? copy.to('float64') : copy;
 }
