@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { ablateCommand } from './commands/ablate.js';
 import { autogradCommand } from './commands/autograd.js';
 import { explainCommand } from './commands/explain.js';
 import { gradCommand } from './commands/grad.js';
@@ -21,6 +22,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(predictCommand(io));
   program.addCommand(explainCommand(io));
   program.addCommand(gradCommand(io));
+  program.addCommand(ablateCommand(io));
   for (const c of program.commands) c.exitOverride().configureOutput({
     writeOut: (s) => io.out(s.replace(/\n$/, '')),
     writeErr: (s) => io.err(s.replace(/\n$/, '')),

@@ -7,6 +7,7 @@ export function num(x: number, digits = 4): string {
   if (x === 0) return '0';
   const a = Math.abs(x);
   if (a < 1e-4 || a >= 1e6) return x.toExponential(digits - 1).replace('e+', 'e');
+  if (a >= 10 ** digits) return String(Math.round(x));
   const s = x.toPrecision(digits);
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
@@ -67,4 +68,14 @@ export function seedList(seeds: readonly number[]): string {
     start = prev = s;
   }
   return parts.join(', ');
+}
+
+/** The optimiser as PyTorch names its class. */
+export function optimizerTitle(name: string): string {
+  return ({ adadelta: 'Adadelta', sgd: 'SGD', adam: 'Adam' } as Record<string, string>)[name] ?? name;
+}
+
+/** "1 matrix" / "2 matrices". */
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
