@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { ablateCommand } from './commands/ablate.js';
+import { atlasCommand } from './commands/atlas.js';
 import { autogradCommand } from './commands/autograd.js';
 import { explainCommand } from './commands/explain.js';
 import { gradCommand } from './commands/grad.js';
 import { predictCommand } from './commands/predict.js';
+import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { type Io, processIo, UsageError } from './errors.js';
 
@@ -23,6 +25,8 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(explainCommand(io));
   program.addCommand(gradCommand(io));
   program.addCommand(ablateCommand(io));
+  program.addCommand(sweepCommand(io));
+  program.addCommand(atlasCommand(io));
   for (const c of program.commands) c.exitOverride().configureOutput({
     writeOut: (s) => io.out(s.replace(/\n$/, '')),
     writeErr: (s) => io.err(s.replace(/\n$/, '')),

@@ -7,6 +7,8 @@ import { TUTORIAL_SETTINGS } from './sweep.js';
 
 /** A change to the procedure, measured over the same seeds as the tutorial's. */
 export interface Variant {
+  /** A short name for the command line (tutorial, shuffle, lr0.1, …). */
+  id: string;
   name: string;
   description: string;
   settings: RunSettings;
@@ -14,18 +16,18 @@ export interface Variant {
 }
 
 export const TUTORIAL_VARIANT: Variant = {
-  name: 'tutorial', description: "the tutorial's procedure: Adadelta lr 0.5, 200 epochs, constant samples then random, one per step",
+  id: 'tutorial', name: 'tutorial', description: "the tutorial's procedure: Adadelta lr 0.5, 200 epochs, constant samples then random, one per step",
   settings: TUTORIAL_SETTINGS, epochs: 200,
 };
 
 export const DEFAULT_VARIANTS: readonly Variant[] = [
   TUTORIAL_VARIANT,
-  { name: 'shuffle', description: 'the same, visiting the 200 samples in a new random order each epoch', settings: { ...TUTORIAL_SETTINGS, shuffle: true }, epochs: 200 },
-  { name: 'lr 0.1', description: 'Adadelta with lr 0.1 instead of 0.5', settings: { ...TUTORIAL_SETTINGS, lr: 0.1 }, epochs: 200 },
-  { name: 'batch 10', description: 'mini-batches of 10 samples (mean loss), 20 steps an epoch', settings: { ...TUTORIAL_SETTINGS, batchSize: 10 }, epochs: 200 },
-  { name: 'shuffle + batch 10', description: 'shuffled mini-batches of 10', settings: { ...TUTORIAL_SETTINGS, shuffle: true, batchSize: 10 }, epochs: 200 },
-  { name: 'adam 0.01', description: 'Adam with lr 0.01 instead of Adadelta', settings: { ...TUTORIAL_SETTINGS, optimizer: 'adam', lr: 0.01 }, epochs: 200 },
-  { name: 'sgd 0.01', description: 'plain SGD with lr 0.01 instead of Adadelta', settings: { ...TUTORIAL_SETTINGS, optimizer: 'sgd', lr: 0.01 }, epochs: 200 },
+  { id: 'shuffle', name: 'shuffle', description: 'the same, visiting the 200 samples in a new random order each epoch', settings: { ...TUTORIAL_SETTINGS, shuffle: true }, epochs: 200 },
+  { id: 'lr0.1', name: 'lr 0.1', description: 'Adadelta with lr 0.1 instead of 0.5', settings: { ...TUTORIAL_SETTINGS, lr: 0.1 }, epochs: 200 },
+  { id: 'batch10', name: 'batch 10', description: 'mini-batches of 10 samples (mean loss), 20 steps an epoch', settings: { ...TUTORIAL_SETTINGS, batchSize: 10 }, epochs: 200 },
+  { id: 'shuffle-batch10', name: 'shuffle + batch 10', description: 'shuffled mini-batches of 10', settings: { ...TUTORIAL_SETTINGS, shuffle: true, batchSize: 10 }, epochs: 200 },
+  { id: 'adam', name: 'adam 0.01', description: 'Adam with lr 0.01 instead of Adadelta', settings: { ...TUTORIAL_SETTINGS, optimizer: 'adam', lr: 0.01 }, epochs: 200 },
+  { id: 'sgd', name: 'sgd 0.01', description: 'plain SGD with lr 0.01 instead of Adadelta', settings: { ...TUTORIAL_SETTINGS, optimizer: 'sgd', lr: 0.01 }, epochs: 200 },
 ];
 
 /**
@@ -77,6 +79,11 @@ export interface ClassProfile {
   meanRandom: number;
   levelCorrelation: number;
   deviationCorrelation: number;
+  /** Medians of the correlations' sizes (the signs may differ between runs). */
+  levelCorrelationSize: number;
+  deviationCorrelationSize: number;
+  /** Runs whose output rises with the input's level (positive level correlation). */
+  risingWithLevel: number;
   largeAccuracyConstant: number;
   /** Median output on each PROBE_MATRICES entry. */
   probes: number[];
@@ -129,6 +136,8 @@ function profile(outcome: OutcomeClass, runs: AtlasRun[]): ClassProfile {
     median: m((f) => f.median), spread: m((f) => f.spread), auc: m((f) => f.auc),
     meanConstant: m((f) => f.meanConstant), meanRandom: m((f) => f.meanRandom),
     levelCorrelation: m((f) => f.levelCorrelation), deviationCorrelation: m((f) => f.deviationCorrelation),
+    levelCorrelationSize: m((f) => Math.abs(f.levelCorrelation)), deviationCorrelationSize: m((f) => Math.abs(f.deviationCorrelation)),
+    risingWithLevel: fs.filter((f) => f.levelCorrelation > 0).length,
     largeAccuracyConstant: m((f) => f.large.accuracyConstant),
     probes: PROBE_MATRICES.map((_, i) => m((f) => f.probes[i])),
   };
@@ -153,11 +162,31 @@ export function summarizeAtlas(seeds: readonly number[], variants: readonly Vari
       gained: [], lost: [],
     };
   });
-  const base = results.find((r) => r.variant.name === TUTORIAL_VARIANT.name) ?? results[0];
+  const base = results.find((r) => r.variant.id === TUTORIAL_VARIANT.id);
   for (const r of results) {
-    if (r === base) continue;
+    if (base === undefined || r === base) continue;
     r.gained = r.runs.filter((x, i) => x.outcome === 'learned' && base.runs[i].outcome !== 'learned').map((x) => x.seed);
     r.lost = r.runs.filter((x, i) => x.outcome !== 'learned' && base.runs[i].outcome === 'learned').map((x) => x.seed);
   }
   return { seeds: [...seeds], threshold: LEARNED_ACCURACY, variants: results, probes: PROBE_MATRICES };
+}
+
+/**
+ * PyTorch 1.13's own verdict for the tutorial's procedure under manual_seed(0 … 19): the seeds whose model
+ * reaches held-out accuracy ≥ 0.9 (from test/fixtures/atlas_pytorch.json, written by generate_atlas.py; a test
+ * keeps the two in step). 12 of 20.
+ */
+export const PYTORCH_LEARNED_SEEDS: readonly number[] = [0, 3, 4, 5, 7, 11, 12, 13, 14, 15, 16, 17];
+export const PYTORCH_SEEDS: readonly number[] = Array.from({ length: 20 }, (_, i) => i);
+
+/** How the tutorial variant's verdicts compare with PyTorch's on the seeds both have (undefined if none). */
+export function pytorchAgreement(result: AtlasResult): { seeds: number[]; agree: number[]; disagree: number[] } | undefined {
+  const tutorial = result.variants.find((v) => v.variant.id === TUTORIAL_VARIANT.id);
+  if (tutorial === undefined) return undefined;
+  const runs = tutorial.runs.filter((r) => PYTORCH_SEEDS.includes(r.seed));
+  if (runs.length === 0) return undefined;
+  const agree: number[] = [];
+  const disagree: number[] = [];
+  for (const r of runs) ((r.outcome === 'learned') === PYTORCH_LEARNED_SEEDS.includes(r.seed) ? agree : disagree).push(r.seed);
+  return { seeds: runs.map((r) => r.seed), agree, disagree };
 }
