@@ -4,6 +4,13 @@ import type { Tensor } from '../tensor/tensor.js';
 export type BackwardFn = (gradOutput: Tensor) => ReadonlyArray<Tensor | null>;
 
 /**
+ * The same as a plain function of what the op saved at forward time (`recordSaved`): the hot ops use this form,
+ * so a step creates no closure (and no closure context) per op. `saved` is what its gradient needs (a tensor,
+ * or an object), `scalar` an optional number beside it (leaky_relu's slope).
+ */
+export type SavedBackwardFn<S> = (gradOutput: Tensor, saved: S, scalar: number) => ReadonlyArray<Tensor | null>;
+
+/**
  * One recorded op in the graph, PyTorch's `grad_fn`. `inputs[i]` is the i-th differentiable input, or null
  * where that input does not require grad (so the closure may skip its gradient).
  */
@@ -14,15 +21,22 @@ export class Node {
   retainedOutput: Tensor | null = null;
   /** The engine's mark for 'already visited in this backward pass' (cheaper than a Set per pass). */
   visitMark = 0;
-  private backwardFn: BackwardFn | null;
+  private backwardFn: SavedBackwardFn<unknown> | null;
+  /** What the backward function reads (for a closure, nothing: it captured its values). */
+  private saved: unknown;
+  private readonly scalar: number;
 
   constructor(
     /** PyTorch's class name, e.g. 'SigmoidBackward0', so printed tensors read like PyTorch's. */
     readonly name: string,
     readonly inputs: ReadonlyArray<Tensor | null>,
-    backwardFn: BackwardFn,
+    backwardFn: BackwardFn | SavedBackwardFn<unknown>,
+    saved: unknown = null,
+    scalar = 0,
   ) {
-    this.backwardFn = backwardFn;
+    this.backwardFn = backwardFn as SavedBackwardFn<unknown>;
+    this.saved = saved;
+    this.scalar = scalar;
   }
 
   get released(): boolean {
@@ -37,12 +51,13 @@ export class Node {
           '.backward(). Specify retainGraph: true if you need to backward through the graph a second time.',
       );
     }
-    return this.backwardFn(gradOutput);
+    return this.backwardFn(gradOutput, this.saved, this.scalar);
   }
 
-  /** Drops the closure and with it the saved tensors, as PyTorch frees a graph after backward. */
+  /** Drops the backward function and the saved tensors, as PyTorch frees a graph after backward. */
   release(): void {
     this.backwardFn = null;
+    this.saved = null;
   }
 
   /** PyTorch's `grad_fn.next_functions`: where each input's gradient goes ('AccumulateGrad' for a leaf). */

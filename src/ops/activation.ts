@@ -1,4 +1,4 @@
-import { needsGrad, record } from '../autograd/record.js';
+import { needsGrad, record, recordSaved } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocate } from '../tensor/dtype.js';
 import { normalizeDim } from '../tensor/shape.js';
@@ -21,7 +21,11 @@ export function sigmoid(x: Tensor): Tensor {
   }
   const y = new Tensor(out, x.shape);
   if (!needsGrad(x)) return y;
-  return record(y, 'SigmoidBackward0', [x], (g) => [sigmoidBackward(g, y)]);
+  return recordSaved(y, 'SigmoidBackward0', [x], sigmoidGrad, y);
+}
+
+function sigmoidGrad(g: Tensor, y: Tensor): Tensor[] {
+  return [sigmoidBackward(g, y)];
 }
 
 /** PyTorch's sigmoid_backward: grad * (1 - y) * y, rounding each step in the dtype. */
@@ -78,7 +82,11 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   }
   const y = new Tensor(out, x.shape);
   if (!needsGrad(x)) return y;
-  return record(y, 'LeakyReluBackward0', [x], (g) => [leakyReluBackward(g, x, slope)]);
+  return recordSaved(y, 'LeakyReluBackward0', [x], leakyReluGrad, x, slope);
+}
+
+function leakyReluGrad(g: Tensor, x: Tensor, slope: number): Tensor[] {
+  return [leakyReluBackward(g, x, slope)];
 }
 
 /** grad where x > 0, else grad · slope. */

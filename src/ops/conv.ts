@@ -1,4 +1,4 @@
-import { needsGrad, record } from '../autograd/record.js';
+import { needsGrad, recordSaved } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -131,14 +131,21 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const unbatched = input.shape.length === 3;
   const result = new Tensor(out, unbatched ? [g.CO, g.OH, g.OW] : [g.N, g.CO, g.OH, g.OW]);
   if (!needsGrad(input, weight, b)) return result;
-  return record(result, unbatched ? 'SqueezeBackward1' : 'ConvolutionBackward0', [input, weight, b], (grad) => {
-    const gv = grad.values();
-    return [
-      input.requiresGrad ? new Tensor(inputGrad(g, gv, w), input.shape) : null,
-      weight.requiresGrad ? new Tensor(weightGrad(g, gv, x), weight.shape) : null,
-      b?.requiresGrad ? new Tensor(biasGrad(g, gv), b.shape) : null,
-    ];
-  });
+  const saved: ConvSaved = { g, x, w, input, weight, bias: b };
+  return recordSaved(result, unbatched ? 'SqueezeBackward1' : 'ConvolutionBackward0', [input, weight, b], convBackward, saved);
+}
+
+/** What conv2d's backward reads: the geometry, the input and weight values, and the three operands. */
+interface ConvSaved { g: Geometry; x: Storage; w: Storage; input: Tensor; weight: Tensor; bias: Tensor | null }
+
+function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
+  const gv = grad.values();
+  const { g, input, weight, bias } = s;
+  return [
+    input.requiresGrad ? new Tensor(inputGrad(g, gv, s.w), input.shape) : null,
+    weight.requiresGrad ? new Tensor(weightGrad(g, gv, s.x), weight.shape) : null,
+    bias?.requiresGrad ? new Tensor(biasGrad(g, gv), bias.shape) : null,
+  ];
 }
 
 // ---------------------------------------------------------------- forward

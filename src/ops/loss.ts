@@ -1,4 +1,4 @@
-import { needsGrad, record } from '../autograd/record.js';
+import { needsGrad, record, recordSaved } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, sameShape, shapeString, stridedOffsets } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -95,31 +95,47 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
   }
   const out = reduceLoss(per, input.shape, reduction);
   if (!needsGrad(input, target)) return out;
+  const saved: BceSaved = { input, target, x, t, wts, reduction };
+  return recordSaved(out, 'BinaryCrossEntropyBackward0', [input, target], bceBackward, saved);
+}
+
+/** What binary_cross_entropy's backward reads. */
+interface BceSaved {
+  input: Tensor;
+  target: Tensor;
+  x: Storage;
+  t: Storage;
+  wts: Float64Array | null;
+  reduction: Reduction;
+}
+
+function bceBackward(g: Tensor, s: BceSaved): Array<Tensor | null> {
+  const { input, target, x, t, wts, reduction } = s;
+  const r = rounder(input.dtype);
+  const n = x.length;
   const eps = r(1e-12);
-  return record(out, 'BinaryCrossEntropyBackward0', [input, target], (g) => {
-    const gv = g.values();
-    let gi: Storage | null = null;
-    if (input.requiresGrad) {
-      gi = allocate(input.dtype, n);
-      for (let i = 0; i < n; i++) {
-        const xi = x[i];
-        let v = r(r(upstream(gv, reduction, i) * r(xi - t[i])) / Math.max(r(r(1 - xi) * xi), eps));
-        if (wts) v = r(v * wts[i]);
-        gi[i] = reduction === 'mean' ? r(v / n) : v;
-      }
+  const gv = g.values();
+  let gi: Storage | null = null;
+  if (input.requiresGrad) {
+    gi = allocate(input.dtype, n);
+    for (let i = 0; i < n; i++) {
+      const xi = x[i];
+      let v = r(r(upstream(gv, reduction, i) * r(xi - t[i])) / Math.max(r(r(1 - xi) * xi), eps));
+      if (wts) v = r(v * wts[i]);
+      gi[i] = reduction === 'mean' ? r(v / n) : v;
     }
-    let gt: Storage | null = null;
-    if (target.requiresGrad) {
-      // PyTorch 1.13: (1 - x).log() - x.log(), times the gradient, the weight, ÷N for the mean
-      gt = allocate(target.dtype, n);
-      for (let i = 0; i < n; i++) {
-        let v = r(r(r(Math.log(r(1 - x[i]))) - r(Math.log(x[i]))) * upstream(gv, reduction, i));
-        if (wts) v = r(v * wts[i]);
-        gt[i] = reduction === 'mean' ? r(v / n) : v;
-      }
+  }
+  let gt: Storage | null = null;
+  if (target.requiresGrad) {
+    // PyTorch 1.13: (1 - x).log() - x.log(), times the gradient, the weight, ÷N for the mean
+    gt = allocate(target.dtype, n);
+    for (let i = 0; i < n; i++) {
+      let v = r(r(r(Math.log(r(1 - x[i]))) - r(Math.log(x[i]))) * upstream(gv, reduction, i));
+      if (wts) v = r(v * wts[i]);
+      gt[i] = reduction === 'mean' ? r(v / n) : v;
     }
-    return [gi && new Tensor(gi, input.shape), gt && new Tensor(gt, target.shape)];
-  });
+  }
+  return [gi && new Tensor(gi, input.shape), gt && new Tensor(gt, target.shape)];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { needsGrad, record } from '../autograd/record.js';
+import { needsGrad, record, recordSaved } from '../autograd/record.js';
 import { type DType, allocate, parseDType } from '../tensor/dtype.js';
 import {
   inferShape, normalizeDim, numelOf, shapeString, viewStrides,
@@ -190,7 +190,13 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   }
   const out = makeView(x, shape, strides, x.offset + i * xStrides[d]);
   if (!needsGrad(x)) return out;
+  return recordSelect(out, x, d, i);
+}
+
+/** select's graph record, apart so that select itself allocates no closure context when nothing needs grad. */
+function recordSelect(out: Tensor, x: Tensor, d: number, i: number): Tensor {
   return record(out, 'SelectBackward0', [x], (g) => {
+    const size = x.shape[d];
     const grad = allocate(g.dtype, x.numel());
     const inner = numelOf(x.shape.slice(d + 1));
     const outer = numelOf(x.shape.slice(0, d));
@@ -208,7 +214,11 @@ export function to(x: Tensor, dtype: DType | string): Tensor {
   if (target === x.dtype) return x;
   const out = castTo(x, target);
   if (!needsGrad(x)) return out;
-  return record(out, 'ToCopyBackward0', [x], (g) => [castTo(g, x.dtype)]);
+  return recordSaved(out, 'ToCopyBackward0', [x], toGrad, x);
+}
+
+function toGrad(g: Tensor, x: Tensor): Tensor[] {
+  return [castTo(g, x.dtype)];
 }
 
 /** Iterates the first dimension (`for x in tensor`): slice i is `select(t, 0, i)`, made when `next()` asks. */
