@@ -9,6 +9,8 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain } from '../../src/lab/explain.js';
 import { gradientReport } from '../../src/lab/gradients.js';
+import { atlasTasks, summarizeAtlas, TUTORIAL_VARIANT } from '../../src/lab/atlas.js';
+import { runTasks, runSweep } from '../../src/lab/sweep.js';
 import { predict, Trainer, type TrainConfig, type TrainResult } from '../../src/lab/train.js';
 
 // End-to-end: the playground built with Vite, served on 127.0.0.1, driven in Debian's Chromium. Every number
@@ -221,6 +223,31 @@ describe('playground in Chromium', () => {
     await page.click('#btn-pause');
     await page.close();
   }, 30_000);
+
+  it('runs the sweep and the seed atlas in lab workers with the lab results', async () => {
+    const page = await open('?seed=0&lr=0.5&epochs=200');
+    await page.fill('#sweep-lrs', '0.5, 1');
+    await page.fill('#sweep-epochs', '2, 4');
+    await page.fill('#sweep-seeds', '0..2');
+    await page.click('#sweep-run');
+    await page.fill('#atlas-seeds', '0..3');
+    await page.click('#atlas-run');
+    const sweep = runSweep({ lrs: [0.5, 1], epochs: [2, 4], seeds: [0, 1, 2], optimizer: 'adadelta', shuffle: false, batchSize: 1 });
+    const seeds = [0, 1, 2, 3];
+    const atlas = summarizeAtlas(seeds, [TUTORIAL_VARIANT], runTasks(atlasTasks(seeds, [TUTORIAL_VARIANT])));
+    await page.waitForSelector('#panel-sweep[data-done="1"]', { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#sweep-chart g.mark-text.role-mark text').length === 4);
+    expect(await page.$$eval('#sweep-chart g.mark-text.role-mark text', (t) => t.map((x) => x.textContent))).toEqual(sweep.cells.map((c) => c.fraction.toFixed(2)));
+    await page.waitForSelector('#panel-atlas[data-done="1"]', { timeout: 30_000 });
+    const strip = await page.$$eval('#atlas-summary .seed small', (t) => t.map((x) => x.textContent));
+    expect(strip).toEqual(atlas.variants[0].runs.map((r) => r.outcome));
+    expect(await page.textContent('#atlas-summary h3')).toBe(`tutorial: ${atlas.variants[0].learned} of 4 seeds learn`);
+    // A seed of the atlas loads into the Run panel (and the URL).
+    await page.click('#atlas-summary .seed >> nth=3');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('seed') === '3');
+    expect(await page.inputValue('#set-seed')).toBe('3');
+    await page.close();
+  }, 60_000);
 
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);

@@ -42,3 +42,16 @@ describe('playground settings in the URL', () => {
     expect(parseSetting('zeroGrad', 'false')).toBe(false);
   });
 });
+
+describe('playground lists (sweep and atlas fields)', () => {
+  it('parses seeds and numbers, with ranges, and says what is wrong', async () => {
+    const { parseIntegerList, parseNumberList } = await import('../../web/src/settings.js');
+    expect(parseIntegerList('0..4, 10, 3', 'seeds')).toEqual([0, 1, 2, 3, 4, 10]);
+    expect(() => parseIntegerList('5..1', 'seeds')).toThrow("seeds: the range '5..1' runs backwards");
+    expect(() => parseIntegerList('0..5000', 'seeds')).toThrow('at most 1000');
+    expect(() => parseIntegerList('a', 'seeds')).toThrow("expected integers or ranges like 0..19, got 'a'");
+    expect(parseNumberList('0.1, 0.5 1', 'lr')).toEqual([0.1, 0.5, 1]);
+    expect(() => parseNumberList('0.1,-1', 'lr')).toThrow("lr: expected positive numbers, got '-1'");
+    expect(() => parseNumberList('', 'lr')).toThrow('expected a comma-separated list');
+  });
+});

@@ -1,4 +1,5 @@
 import { byId, FrameScheduler } from './dom.js';
+import { atlasPanel } from './panels/atlas.js';
 import { controlsPanel } from './panels/controls.js';
 import { dataPanel } from './panels/data.js';
 import { forwardView } from './panels/forward.js';
@@ -7,6 +8,7 @@ import { type InputChoice, inputEditor, verdictView } from './panels/input.js';
 import { lossPanel } from './panels/loss.js';
 import { modelPanel } from './panels/model.js';
 import { snapshotsPanel } from './panels/snapshots.js';
+import { sweepPanel } from './panels/sweep.js';
 import { zeroGradPanel } from './panels/zerograd.js';
 import { settingsFromQuery } from './settings.js';
 import { type RunState, TrainClient } from './state.js';
@@ -38,6 +40,14 @@ const data = dataPanel(byId('panel-data'), (m, label, target) => {
 });
 const snapshots = snapshotsPanel(byId('panel-snapshots'));
 zeroGradPanel(byId('panel-zerograd'), () => controls.settings);
+sweepPanel(byId('panel-sweep'), () => controls.settings);
+atlasPanel(byId('panel-atlas'), (s) => {
+  const next = { ...controls.settings, ...s };
+  controls.set(next);
+  client.reset(next);
+  byId('panel-controls').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  byId<HTMLButtonElement>('btn-start').focus({ preventScroll: true });
+});
 
 if (fromUrl.errors.length > 0) {
   byId('status').textContent = `Ignored in the link: ${fromUrl.errors.join('; ')}`;

@@ -102,3 +102,39 @@ export function formatSetting(settings: Settings, key: SettingKey): string {
 export function toTrainConfig(s: Settings): TrainConfig {
   return { ...TUTORIAL_CONFIG, ...s };
 }
+
+/** '0..19' or '0,3,5' or '0..4,10' → distinct integers in order (at most `max`). */
+export function parseIntegerList(text: string, what: string, max = 1000): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const range = /^(\d+)\s*\.\.\s*(\d+)$/.exec(part);
+    if (range) {
+      const [a, b] = [Number(range[1]), Number(range[2])];
+      if (b < a) throw new RangeError(`${what}: the range '${part}' runs backwards`);
+      if (b - a + 1 > max) throw new RangeError(`${what}: at most ${max}, '${part}' has ${b - a + 1}`);
+      for (let i = a; i <= b; i++) out.push(i);
+    } else if (/^\d+$/.test(part)) {
+      out.push(Number(part));
+    } else {
+      throw new RangeError(`${what}: expected integers or ranges like 0..19, got '${part}'`);
+    }
+  }
+  const distinct = [...new Set(out)];
+  if (distinct.length === 0) throw new RangeError(`${what}: expected at least one integer`);
+  if (distinct.length > max) throw new RangeError(`${what}: at most ${max}, got ${distinct.length}`);
+  return distinct;
+}
+
+/** '0.05, 0.1, 0.5' → distinct positive numbers in order. */
+export function parseNumberList(text: string, what: string, max = 50): number[] {
+  const parts = text.split(/[,\s]+/).map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) throw new RangeError(`${what}: expected a comma-separated list of numbers`);
+  const out = parts.map((p) => {
+    const n = Number(p);
+    if (!Number.isFinite(n) || n <= 0) throw new RangeError(`${what}: expected positive numbers, got '${p}'`);
+    return n;
+  });
+  const distinct = [...new Set(out)];
+  if (distinct.length > max) throw new RangeError(`${what}: at most ${max} values, got ${distinct.length}`);
+  return distinct;
+}
