@@ -24,6 +24,14 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 export class FrameScheduler {
   private pending = false;
   constructor(private readonly render: () => void) {}
+  /** Makes sure a render happens within `ms` even if nothing else asks for one. */
+  requestLater(ms: number): void {
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => { this.timer = null; this.request(); }, ms);
+  }
+
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
   request(): void {
     if (this.pending) return;
     this.pending = true;

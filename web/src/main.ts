@@ -53,6 +53,8 @@ if (fromUrl.errors.length > 0) {
   byId('status').textContent = `Ignored in the link: ${fromUrl.errors.join('; ')}`;
 }
 
+let forwardAt = 0;
+
 function render(): void {
   const s = client.state;
   controls.render(s);
@@ -64,7 +66,12 @@ function render(): void {
   editor.setFollowing(next.choice, next.why);
   if (s.config) client.inspect(editor.current.matrix, editor.current.target);
   verdict.render(client.inspection, editor.current.target);
-  forward.render(client.inspection?.explanation);
+  // The hand calculation is a few hundred elements: while training, redraw it a few times a second, not every frame.
+  const now = performance.now();
+  if (!s.running || now - forwardAt >= 250) {
+    forwardAt = now;
+    forward.render(client.inspection?.explanation);
+  } else frame.requestLater(250);
   gradients.render(client.gradientInspection, s.config?.optimizer ?? 'adadelta', s.running);
 }
 
