@@ -9,6 +9,11 @@ import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { type Io, processIo, UsageError } from './errors.js';
 
+/** Commander's messages, with its '(Did you mean …?)' hint kept on the error's line. */
+function oneLineError(s: string): string {
+  return s.replace(/\n$/, '').replace(/\n(?=\(Did you mean)/g, ' ');
+}
+
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('torchlet')
     .description('A tiny CNN, trained and taken apart with PyTorch-faithful numbers.')
@@ -16,7 +21,7 @@ export function buildProgram(io: Io = processIo): Command {
     .showHelpAfterError(false)
     .configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
-      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(oneLineError(s)),
     })
     .exitOverride();
   program.addCommand(trainCommand(io));
@@ -29,7 +34,7 @@ export function buildProgram(io: Io = processIo): Command {
   program.addCommand(atlasCommand(io));
   for (const c of program.commands) c.exitOverride().configureOutput({
     writeOut: (s) => io.out(s.replace(/\n$/, '')),
-    writeErr: (s) => io.err(s.replace(/\n$/, '')),
+    writeErr: (s) => io.err(oneLineError(s)),
   });
   return program;
 }
