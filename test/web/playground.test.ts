@@ -162,8 +162,8 @@ describe('playground in Chromium', () => {
     expect(await page.$$eval('#gradients .badge', (b) => b.map((x) => x.textContent))).toEqual(report.params.flatMap((p) => p.status));
 
     if (process.env.UPDATE_SCREENSHOT === '1') {
-      await page.evaluate(() => window.scrollTo(0, 0));
-      writeFileSync(join(ROOT, 'docs/playground.png'), await page.screenshot({ fullPage: true }));
+      await page.evaluate(() => { (document.activeElement as HTMLElement | null)?.blur(); window.scrollTo(0, 0); });
+      writeFileSync(join(ROOT, 'docs/playground.png'), await page.screenshot({ fullPage: true, clip: { x: 0, y: 0, width: 1400, height: 1500 } }));
     }
 
     // Untick zero_grad(): the run restarts and the curves come out different (and as the Trainer's).

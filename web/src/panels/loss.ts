@@ -61,11 +61,11 @@ export function lossPanel(root: HTMLElement) {
         const out = cells[0];
         const verdict = cells[1];
         const p = s.predictions[i];
-        const text = p === undefined ? '–' : p.toPrecision(4);
-        if (out.textContent !== text) {
-          out.textContent = text;
-          out.title = p === undefined ? '' : String(p);
-          out.dataset.value = p === undefined ? '' : String(p);
+        const exact = p === undefined ? '' : String(p);
+        if (out.dataset.value !== exact) {
+          out.textContent = p === undefined ? '–' : p.toPrecision(4);
+          out.title = exact;
+          out.dataset.value = exact;
           verdict.textContent = p === undefined ? '' : p > DECISION_THRESHOLD ? 'constant' : 'random';
         }
       });
