@@ -94,6 +94,23 @@ export function goldenCases(): Results {
         randGrad,
       ));
     }
+    // a second backward into the same leaves: gradients accumulate (the tutorial's steps after zeroGrad)
+    for (const [name, xs, ws, stride, padding, bias] of convs) {
+      const x = r(xs, -2, 2, false);
+      const w = r(ws, -0.5, 0.5);
+      const b = bias ? r([ws[0]]) : null;
+      const parts: number[][] = [];
+      for (let k = 0; k < 3; k++) {
+        const y = torch.nn.functional.conv2d(x, w, b, { stride, padding });
+        y.backward(randGrad(y));
+        parts.push(w.grad!.toArray(), b ? b.grad!.toArray() : []);
+        if (k === 1) {
+          w.grad!.zero_();
+          b?.grad!.zero_();
+        }
+      }
+      put(`${d} conv2d ${name} accumulated`, parts);
+    }
     put(`${d} maxPool2d`, fwdBwd(() => [r([1, 2, 6, 6])], ([x]) => torch.nn.functional.maxPool2d(x, 2), randGrad));
     // losses
     for (const reduction of ['mean', 'sum', 'none'] as const) {

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { type Storage, allocate } from '../tensor/dtype.js';
 import { broadcastStrides, contiguousStrides, numelOf, sameShape, shapeString, stridedOffsets } from '../tensor/shape.js';
 import type { Node } from './node.js';
 import { isGradEnabled, setGradEnabled } from './grad-mode.js';
@@ -41,6 +41,30 @@ function conform(node: Node, index: number, grad: Tensor, input: Tensor): Tensor
     );
   }
   return reduceGradToShape(node.name, grad, input.shape);
+}
+
+/**
+ * What a backward function returns for an input whose gradient it has already added into that input's `.grad`
+ * (through `leafGradBuffer`): the engine then has nothing left to do for it.
+ */
+export const ADDED_TO_GRAD: Tensor = new Tensor(new Float32Array(0), [0]);
+
+/** Nonzero while backward() runs the nodes' backward functions. */
+let runningNodes = 0;
+
+/**
+ * The `.grad` storage of `t` when the backward function running now may add its gradient for `t` straight into
+ * it, `grad[i] += g[i]` rounded in the dtype exactly as the engine would, and return ADDED_TO_GRAD instead of a
+ * fresh gradient tensor: when `t` is a leaf that requires grad and already holds a dense `.grad` of its own
+ * dtype and shape (after the first step, with zeroGrad() zeroing it in place, always). Null otherwise, and
+ * outside backward(). A backward function that uses it for one input must not also return a tensor for the
+ * same leaf in another input slot (the additions would then happen out of order).
+ */
+export function leafGradBuffer(t: Tensor): Storage | null {
+  if (runningNodes === 0 || t.gradFn !== null || !t.requiresGrad) return null;
+  const g = t.grad;
+  if (g === null || g.offset !== 0 || g.dtype !== t.dtype || !g.isDense || !sameShape(g.shape, t.shape)) return null;
+  return g.data.length === t.numel() ? g.data : null;
 }
 
 /** Adds `grad` into `target.grad`, in place once the buffer is ours: this is why `.grad` accumulates. */
@@ -176,12 +200,18 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
       node.pendingGrad = null;
       if (grad === null) continue;
       if (node.retainedOutput !== null) accumulateGrad(node.retainedOutput, grad);
-      const grads = node.apply(grad);
+      runningNodes++;
+      let grads: ReadonlyArray<Tensor | null>;
+      try {
+        grads = node.apply(grad);
+      } finally {
+        runningNodes--;
+      }
       const inputs = node.inputs;
       for (let i = 0; i < inputs.length; i++) {
         const input = inputs[i];
         const g = grads[i];
-        if (input === null || g === null || g === undefined) continue;
+        if (input === null || g === null || g === undefined || g === ADDED_TO_GRAD) continue;
         // most gradients already have their input's dtype and shape
         const conformed = g.dtype === input.dtype && sameShape(g.shape, input.shape) ? g : conform(node, i, g, input);
         const next = input.gradFn;

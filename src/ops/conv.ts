@@ -1,8 +1,9 @@
+import { ADDED_TO_GRAD, leafGradBuffer } from '../autograd/engine.js';
 import { needsGrad, recordSaved } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { type Mat, gemm, sumDims, tnLanes } from './linalg.js';
+import { type Mat, gemm, sumAll, sumDims, tnLanes } from './linalg.js';
 
 export type IntPair = number | readonly [number, number];
 
@@ -141,11 +142,32 @@ interface ConvSaved { g: Geometry; x: Storage; w: Storage; input: Tensor; weight
 function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
   const gv = grad.values();
   const { g, input, weight, bias } = s;
+  // a parameter's gradient may go straight into its .grad (see leafGradBuffer) unless it is also another operand
+  const direct = input !== weight && input !== bias && weight !== bias;
   return [
     input.requiresGrad ? new Tensor(inputGrad(g, gv, s.w), input.shape) : null,
-    weight.requiresGrad ? new Tensor(weightGrad(g, gv, s.x), weight.shape) : null,
-    bias?.requiresGrad ? new Tensor(biasGrad(g, gv), bias.shape) : null,
+    weight.requiresGrad ? weightGradient(g, gv, s.x, weight, direct) : null,
+    bias?.requiresGrad ? biasGradient(g, gv, bias, direct) : null,
   ];
+}
+
+/** The weight's gradient as a tensor, or added into weight.grad where the native loop computes it. */
+function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Tensor, direct: boolean): Tensor {
+  const f32 = g.dtype === 'float32';
+  const native = !g.mkldnn && g.dh === 1 && g.dw === 1 && !(f32 && tnLanes(true, g.C * g.KH * g.KW, g.CO, g.OH * g.OW));
+  const into = direct && native ? leafGradBuffer(weight) : null;
+  if (into === null) return new Tensor(weightGrad(g, gv, x), weight.shape);
+  if (f32) weightGradNativeF32(g, gv, x, into, true);
+  else weightGradNativeF64(g, gv, x, into, true);
+  return ADDED_TO_GRAD;
+}
+
+/** The bias's gradient as a tensor, or added into bias.grad when it is a single sum (one channel). */
+function biasGradient(g: Geometry, gv: Storage, bias: Tensor, direct: boolean): Tensor {
+  const into = direct && !g.mkldnn && g.CO === 1 ? leafGradBuffer(bias) : null;
+  if (into === null) return new Tensor(biasGrad(g, gv), bias.shape);
+  into[0] += sumAll(gv, g.N * g.OH * g.OW);
+  return ADDED_TO_GRAD;
 }
 
 // ---------------------------------------------------------------- forward
@@ -520,8 +542,11 @@ function inputGradNativeF64(g: Geometry, gv: Storage, w: Storage, gx: Storage): 
   }
 }
 
-/** weightGrad, native without OpenBLAS's lanes: per weight, each sample's sum over (oh, ow), added in turn. */
-function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage): void {
+/**
+ * weightGrad, native without OpenBLAS's lanes: per weight, each sample's sum over (oh, ow), added in turn;
+ * `add` adds each result into `gw` (a parameter's .grad) instead of storing it.
+ */
+function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage, add = false): void {
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
   const f = Math.fround;
   const P = OH * OW;
@@ -547,14 +572,15 @@ function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage):
             }
             total = f(total + acc);
           }
-          gw[o] = total;
+          if (add) gw[o] += total;
+          else gw[o] = total;
         }
       }
     }
   }
 }
 
-function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage): void {
+function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage, add = false): void {
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
   const P = OH * OW;
   let o = 0;
@@ -579,7 +605,8 @@ function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage):
             }
             total = total + acc;
           }
-          gw[o] = total;
+          if (add) gw[o] += total;
+          else gw[o] = total;
         }
       }
     }
@@ -589,6 +616,12 @@ function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage):
 /** Gradient of the bias: the output gradient summed over (n, oh, ow). */
 function biasGrad(g: Geometry, gv: Storage): Storage {
   const { N, CO, OH, OW } = g;
+  if (!g.mkldnn && CO === 1) {
+    // one channel: sumDims would reduce everything
+    const gb = allocate(g.dtype, 1);
+    gb[0] = sumAll(gv, N * OH * OW);
+    return gb;
+  }
   if (!g.mkldnn) return sumDims(gv, [N, CO, OH, OW], [true, false, true, true]);
   const gb = allocate(g.dtype, CO);
   const P = OH * OW;

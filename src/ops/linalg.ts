@@ -92,31 +92,25 @@ interface IterDim { size: number; inStride: number; outStride: number }
  */
 export function sumDims(src: Storage, shape: readonly number[], reduce: readonly boolean[]): Storage {
   const dtype: DType = src instanceof Float32Array ? 'float32' : 'float64';
-  const r = rounding(dtype);
-  const V = dtype === 'float32' ? 8 : 4;
   const nd = shape.length;
   let keptNumel = 1;
-  const outStrideOf = new Array<number>(nd);
-  for (let d = nd - 1; d >= 0; d--) {
-    if (reduce[d]) outStrideOf[d] = 0;
-    else {
-      outStrideOf[d] = keptNumel;
-      keptNumel *= shape[d];
-    }
-  }
+  for (let d = 0; d < nd; d++) if (!reduce[d]) keptNumel *= shape[d];
   const out = allocate(dtype, keptNumel);
   const numel = numelOf(shape);
-  if (numel === 0) return out;
-  if (numel === 1) {
-    // every dim has size 1, so TensorIterator drops them all: the sum is 0 + the element
-    out[0] = r(0 + src[0]);
+  if (keptNumel === 1) {
+    out[0] = sumAll(src, numel);
     return out;
   }
-  if (keptNumel === 1) {
-    // Everything is reduced: the dims coalesce into one contiguous run of `numel`, which sumPlane (below) sums
-    // with vectorRowSum when it spans a vector, else with rowSum; the same calls without the iteration set-up.
-    out[0] = r(0 + (numel >= V ? vectorRowSum(src, 0, numel, V, r) : rowSum(src, 0, 1, numel, r)));
-    return out;
+  if (numel === 0) return out;
+  const r = rounding(dtype);
+  const V = dtype === 'float32' ? 8 : 4;
+  const outStrideOf = new Array<number>(nd);
+  for (let d = nd - 1, stride = 1; d >= 0; d--) {
+    if (reduce[d]) outStrideOf[d] = 0;
+    else {
+      outStrideOf[d] = stride;
+      stride *= shape[d];
+    }
   }
   // TensorIterator: innermost dim first, size-1 dims dropped, neighbours merged when every stride allows it.
   const inStrides = contiguousStrides(shape);
@@ -153,6 +147,24 @@ export function sumDims(src: Storage, shape: readonly number[], reduce: readonly
     if (k === outer.length) break;
   }
   return out;
+}
+
+/**
+ * `sumDims` reducing everything, as one number: the sum of `src[0 .. n)` (a contiguous run, in the storage's
+ * dtype) in PyTorch 1.13's order. Every dim is reduced, so TensorIterator coalesces the dims into one run (or
+ * drops them all when n is 1), which cascade_sum adds with vectorRowSum when it spans a vector, else with
+ * rowSum, into an output that starts at 0.
+ */
+export function sumAll(src: Storage, n: number): number {
+  if (n === 0) return 0;
+  const f32 = src instanceof Float32Array;
+  const r = f32 ? Math.fround : identity;
+  const V = f32 ? 8 : 4;
+  return r(0 + (n >= V ? vectorRowSum(src, 0, n, V, r) : rowSum(src, 0, 1, n, r)));
+}
+
+function identity(x: number): number {
+  return x;
 }
 
 /** `cascade_sum`'s 2-D loop body: picks the inner/outer, vectorised/scalar kernel exactly as ATen does. */

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
 import { contiguousStrides } from '../../src/tensor/shape.js';
+import { leafGradBuffer } from '../../src/autograd/engine.js';
 
 const DTYPES: DType[] = ['float32', 'float64'];
 
@@ -58,6 +59,48 @@ describe('elementwise fast paths = general paths', () => {
       });
     }
   }
+});
+
+describe('conv2d adding parameter gradients straight into .grad = the engine adding them', () => {
+  for (const dtype of DTYPES) {
+    for (const [xs, ws] of [[[1, 1, 3, 3], [1, 1, 2, 2]], [[2, 3, 5, 4], [1, 3, 2, 3]], [[1, 2, 4, 4], [3, 2, 3, 3]]]) {
+      it(`${dtype} input ${xs.join('×')} weight ${ws.join('×')}`, () => {
+        const gen = new torch.Generator(11);
+        const x = torch.rand(xs, { dtype, generator: gen }).sub(0.5);
+        const w0 = torch.rand(ws, { dtype, generator: gen }).sub(0.5);
+        const b0 = torch.rand([ws[0]], { dtype, generator: gen });
+        const start = torch.rand(ws, { dtype, generator: gen });
+        const startB = torch.rand([ws[0]], { dtype, generator: gen });
+        const run = (dense: boolean): number[] => {
+          const w = w0.clone().detach().requiresGrad_();
+          const b = b0.clone().detach().requiresGrad_();
+          // a dense .grad takes the direct path; a strided one (same values) makes the engine add
+          w.grad = dense ? start.clone() : strided(start);
+          b.grad = dense ? startB.clone() : strided(startB);
+          for (let k = 0; k < 3; k++) {
+            if (!dense) {
+              w.grad = strided(w.grad!);
+              b.grad = strided(b.grad!);
+            }
+            const y = torch.nn.functional.conv2d(x, w, b);
+            y.backward(torch.fullLike(y, 0.75 - k));
+          }
+          return [...bits(w.grad), ...bits(b.grad)];
+        };
+        expect(run(true)).toEqual(run(false));
+      });
+    }
+  }
+
+  it('outside backward() no buffer is handed out, and a second operand slot on the same tensor is never direct', () => {
+    const w = torch.ones([1, 1, 2, 2], { requiresGrad: true });
+    w.grad = torch.zeros([1, 1, 2, 2]);
+    expect(leafGradBuffer(w)).toBeNull();
+    // the same tensor as input and weight: both gradients go through the engine, in slot order
+    const y = torch.nn.functional.conv2d(w, w);
+    y.backward(torch.ones([1, 1, 1, 1]));
+    expect(w.grad!.toArray()).toEqual([2, 2, 2, 2]);
+  });
 });
 
 describe('views and iteration', () => {
