@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type RunOutcome, type RunTask, runTask, totalEpochs } from './sweep.js';
 
@@ -49,9 +52,21 @@ function spawn(): Worker {
   if (url.pathname.endsWith('.ts')) {
     // Running from sources (vitest, tsx): let tsx compile this file inside the worker.
     const href = JSON.stringify(url.href);
-    return new Worker(`import('tsx/esm/api').then((m) => m.tsImport(${href}, ${href}))`, { eval: true, workerData: data });
+    const tsx = JSON.stringify(tsxApi());
+    return new Worker(`import(${tsx}).then((m) => m.tsImport(${href}, ${href}))`, { eval: true, workerData: data });
   }
   return new Worker(url, { workerData: data });
+}
+
+/** tsx's ESM API, resolved from this file (so the worker finds it whatever the current directory). */
+function tsxApi(): string {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+    const exportsField = (createRequire(import.meta.url)('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports;
+    return pathToFileURL(join(dirname(pkg), exportsField['./esm/api'].import.default)).href;
+  } catch {
+    return 'tsx/esm/api';
+  }
 }
 
 export interface WorkerRunOptions {
