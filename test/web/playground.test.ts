@@ -259,6 +259,35 @@ describe('playground in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('is labelled, readable in dark mode and fits a narrow screen', async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${base}/?epochs=5&run=1`);
+    await waitDone(page);
+    await page.waitForSelector('#gradients table');
+    const check = await page.evaluate(() => {
+      const unlabelled = Array.from(document.querySelectorAll('input, select, button, textarea')).filter((e) => {
+        const c = e as HTMLInputElement;
+        return !(c.labels && c.labels.length > 0) && !c.getAttribute('aria-label') && !(c.textContent ?? '').trim();
+      }).map((e) => e.outerHTML.slice(0, 80));
+      const rgb = (v: string) => (v.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+      const lum = (v: string) => { const [r, g, b] = rgb(v); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const body = getComputedStyle(document.body);
+      return { unlabelled, overflow: document.documentElement.scrollWidth - innerWidth, bg: lum(body.backgroundColor), fg: lum(body.color) };
+    });
+    expect(check.unlabelled).toEqual([]);
+    expect(check.overflow).toBeLessThanOrEqual(0);
+    expect(check.bg).toBeLessThan(60);
+    expect(check.fg).toBeGreaterThan(180);
+    // Keyboard: Tab from the seed field reaches the next control.
+    await page.focus('#set-seed');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('set-lr');
+    await page.close();
+  }, 30_000);
+
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
   });

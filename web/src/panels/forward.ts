@@ -31,7 +31,7 @@ export function forwardView(root: HTMLElement) {
 
       box.replaceChildren(
         el('p', {}, el('strong', {}, '1. First Conv2d: '), 'each 2×2 patch of the input times the kernel ',
-          matrixInline(k1), ', plus the bias ', el('code', {}, f4(b1)), `; then LeakyReLU (slope ${x.negativeSlope.toPrecision(2)} below 0).`),
+          matrixInline(k1), ', plus the bias ', el('code', {}, f4(b1)), `; then LeakyReLU (slope ${Number(x.negativeSlope.toPrecision(2))} below 0).`),
         el('div', { class: 'side-by-side' }, first),
         el('div', { class: 'row' },
           el('figure', {}, matrixTable(x.firstLayer.map((c) => c.value), 2, 2, { label: 'first layer z', digits: 3 }), el('figcaption', { class: 'hint' }, 'z')),
