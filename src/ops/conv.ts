@@ -244,21 +244,21 @@ function forwardNativeF32(g: Geometry, x: Storage, w: Storage, b: Storage | null
     for (let co = 0; co < CO; co++) {
       for (let oh = 0; oh < OH; oh++) {
         const ih0 = oh * sh - ph;
+        // the kernel rows and columns that land inside the input (the others read padding and are skipped)
+        const khLo = Math.max(0, -ih0);
+        const khHi = Math.min(KH, H - ih0);
         for (let ow = 0; ow < OW; ow++) {
           const iw0 = ow * sw - pw;
+          const kwLo = Math.max(0, -iw0);
+          const kwHi = Math.min(KW, W - iw0);
           let acc = 0;
           for (let ci = 0; ci < C; ci++) {
             const xPlane = (n * C + ci) * H;
             const wPlane = (co * C + ci) * KH;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = ih0 + kh;
-              if (ih < 0 || ih >= H) continue;
-              const xRow = (xPlane + ih) * W + iw0;
+            for (let kh = khLo; kh < khHi; kh++) {
+              const xRow = (xPlane + ih0 + kh) * W + iw0;
               const wRow = (wPlane + kh) * KW;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = iw0 + kw;
-                if (iw >= 0 && iw < W) acc = f(acc + w[wRow + kw] * x[xRow + kw]);
-              }
+              for (let kw = kwLo; kw < kwHi; kw++) acc = f(acc + w[wRow + kw] * x[xRow + kw]);
             }
           }
           out[o++] = b === null ? acc : f(acc + b[co]);
@@ -276,21 +276,21 @@ function forwardNativeF64(g: Geometry, x: Storage, w: Storage, b: Storage | null
     for (let co = 0; co < CO; co++) {
       for (let oh = 0; oh < OH; oh++) {
         const ih0 = oh * sh - ph;
+        // the kernel rows and columns that land inside the input (the others read padding and are skipped)
+        const khLo = Math.max(0, -ih0);
+        const khHi = Math.min(KH, H - ih0);
         for (let ow = 0; ow < OW; ow++) {
           const iw0 = ow * sw - pw;
+          const kwLo = Math.max(0, -iw0);
+          const kwHi = Math.min(KW, W - iw0);
           let acc = 0;
           for (let ci = 0; ci < C; ci++) {
             const xPlane = (n * C + ci) * H;
             const wPlane = (co * C + ci) * KH;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = ih0 + kh;
-              if (ih < 0 || ih >= H) continue;
-              const xRow = (xPlane + ih) * W + iw0;
+            for (let kh = khLo; kh < khHi; kh++) {
+              const xRow = (xPlane + ih0 + kh) * W + iw0;
               const wRow = (wPlane + kh) * KW;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = iw0 + kw;
-                if (iw >= 0 && iw < W) acc = acc + w[wRow + kw] * x[xRow + kw];
-              }
+              for (let kw = kwLo; kw < kwHi; kw++) acc = acc + w[wRow + kw] * x[xRow + kw];
             }
           }
           out[o++] = b === null ? acc : acc + b[co];
@@ -487,6 +487,33 @@ function inputGradNativeF32(g: Geometry, gv: Storage, w: Storage, gx: Storage): 
   const P = OH * OW;
   const wStep = C * KH * KW;
   let o = 0;
+  if (sh === 1 && sw === 1) {
+    // stride 1: the taps that reach pixel (ih, iw) are the kh with 0 ≤ ih + ph - kh < OH (and likewise kw), a range
+    for (let n = 0; n < N; n++) {
+      for (let ci = 0; ci < C; ci++) {
+        for (let ih = 0; ih < H; ih++) {
+          const khLo = Math.max(0, ih + ph - OH + 1);
+          const khHi = Math.min(KH, ih + ph + 1);
+          for (let iw = 0; iw < W; iw++, o++) {
+            const kwLo = Math.max(0, iw + pw - OW + 1);
+            const kwHi = Math.min(KW, iw + pw + 1);
+            let total = 0;
+            for (let kh = khLo; kh < khHi; kh++) {
+              for (let kw = kwLo; kw < kwHi; kw++) {
+                let gi = n * CO * P + (ih + ph - kh) * OW + iw + pw - kw;
+                let wi = (ci * KH + kh) * KW + kw;
+                let col = 0;
+                for (let co = 0; co < CO; co++, gi += P, wi += wStep) col = f(col + w[wi] * gv[gi]);
+                total = f(total + col);
+              }
+            }
+            gx[o] = total;
+          }
+        }
+      }
+    }
+    return;
+  }
   for (let n = 0; n < N; n++) {
     for (let ci = 0; ci < C; ci++) {
       for (let ih = 0; ih < H; ih++) {
@@ -517,6 +544,33 @@ function inputGradNativeF64(g: Geometry, gv: Storage, w: Storage, gx: Storage): 
   const P = OH * OW;
   const wStep = C * KH * KW;
   let o = 0;
+  if (sh === 1 && sw === 1) {
+    // stride 1: the taps that reach pixel (ih, iw) are the kh with 0 ≤ ih + ph - kh < OH (and likewise kw), a range
+    for (let n = 0; n < N; n++) {
+      for (let ci = 0; ci < C; ci++) {
+        for (let ih = 0; ih < H; ih++) {
+          const khLo = Math.max(0, ih + ph - OH + 1);
+          const khHi = Math.min(KH, ih + ph + 1);
+          for (let iw = 0; iw < W; iw++, o++) {
+            const kwLo = Math.max(0, iw + pw - OW + 1);
+            const kwHi = Math.min(KW, iw + pw + 1);
+            let total = 0;
+            for (let kh = khLo; kh < khHi; kh++) {
+              for (let kw = kwLo; kw < kwHi; kw++) {
+                let gi = n * CO * P + (ih + ph - kh) * OW + iw + pw - kw;
+                let wi = (ci * KH + kh) * KW + kw;
+                let col = 0;
+                for (let co = 0; co < CO; co++, gi += P, wi += wStep) col = col + w[wi] * gv[gi];
+                total = total + col;
+              }
+            }
+            gx[o] = total;
+          }
+        }
+      }
+    }
+    return;
+  }
   for (let n = 0; n < N; n++) {
     for (let ci = 0; ci < C; ci++) {
       for (let ih = 0; ih < H; ih++) {
@@ -554,20 +608,23 @@ function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage, 
   for (let co = 0; co < CO; co++) {
     for (let ci = 0; ci < C; ci++) {
       for (let kh = 0; kh < KH; kh++) {
+        // the output rows whose tap kh lands inside the input: ih = oh·sh - ph + kh in [0, H)
+        const ohLo = Math.max(0, Math.ceil((ph - kh) / sh));
+        const ohHi = Math.min(OH, Math.floor((H - 1 + ph - kh) / sh) + 1);
         for (let kw = 0; kw < KW; kw++, o++) {
+          const owLo = Math.max(0, Math.ceil((pw - kw) / sw));
+          const owHi = Math.min(OW, Math.floor((W - 1 + pw - kw) / sw) + 1);
           let total = 0;
           for (let n = 0; n < N; n++) {
             let acc = 0;
             const gBase = (n * CO + co) * P;
             const xBase = (n * C + ci) * H * W;
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * sh - ph + kh;
-              if (ih < 0 || ih >= H) continue;
+            for (let oh = ohLo; oh < ohHi; oh++) {
               const gRow = gBase + oh * OW;
-              const xRow = xBase + ih * W;
-              for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * sw - pw + kw;
-                if (iw >= 0 && iw < W) acc = f(acc + gv[gRow + ow] * x[xRow + iw]);
+              const xRow = xBase + (oh * sh - ph + kh) * W - pw + kw;
+              for (let ow = owLo; ow < owHi; ow++) {
+                const iw = ow * sw;
+                acc = f(acc + gv[gRow + ow] * x[xRow + iw]);
               }
             }
             total = f(total + acc);
@@ -587,20 +644,23 @@ function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage, 
   for (let co = 0; co < CO; co++) {
     for (let ci = 0; ci < C; ci++) {
       for (let kh = 0; kh < KH; kh++) {
+        // the output rows whose tap kh lands inside the input: ih = oh·sh - ph + kh in [0, H)
+        const ohLo = Math.max(0, Math.ceil((ph - kh) / sh));
+        const ohHi = Math.min(OH, Math.floor((H - 1 + ph - kh) / sh) + 1);
         for (let kw = 0; kw < KW; kw++, o++) {
+          const owLo = Math.max(0, Math.ceil((pw - kw) / sw));
+          const owHi = Math.min(OW, Math.floor((W - 1 + pw - kw) / sw) + 1);
           let total = 0;
           for (let n = 0; n < N; n++) {
             let acc = 0;
             const gBase = (n * CO + co) * P;
             const xBase = (n * C + ci) * H * W;
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * sh - ph + kh;
-              if (ih < 0 || ih >= H) continue;
+            for (let oh = ohLo; oh < ohHi; oh++) {
               const gRow = gBase + oh * OW;
-              const xRow = xBase + ih * W;
-              for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * sw - pw + kw;
-                if (iw >= 0 && iw < W) acc = acc + gv[gRow + ow] * x[xRow + iw];
+              const xRow = xBase + (oh * sh - ph + kh) * W - pw + kw;
+              for (let ow = owLo; ow < owHi; ow++) {
+                const iw = ow * sw;
+                acc = acc + gv[gRow + ow] * x[xRow + iw];
               }
             }
             total = total + acc;
