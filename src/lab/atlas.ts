@@ -35,10 +35,13 @@ export const DEFAULT_VARIANTS: readonly Variant[] = [
  * - 'learned': held-out accuracy ≥ LEARNED_ACCURACY.
  * - 'diverged': training hit a non-finite loss or weight.
  * - 'constant': the output hardly depends on the input (5th–95th percentile spread < CONSTANT_SPREAD).
- * - 'swapped': the output ranks random matrices above constant ones (ROC AUC < 0.5): the classes are the
- *   wrong way round, most plainly for large inputs.
+ * - 'swapped': the classes are the wrong way round: the output ranks random matrices above constant ones
+ *   (ROC AUC < 0.5), or rises with how unequal the elements are (positive deviation correlation); most
+ *   plainly for large inputs.
+ * - 'weak': the output leans the right way but not enough to pass: it orders the classes well (AUC ≥
+ *   SEPARATING_AUC) with part of them on the wrong side of 0.5, or leans the right way only slightly while
+ *   not following the level either.
  * - 'level': the output follows the input's level (its mean) more than how unequal its elements are.
- * - 'weak': none of these: the output leans the right way but too little to pass.
  */
 export type OutcomeClass = 'learned' | 'diverged' | 'constant' | 'swapped' | 'level' | 'weak';
 export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['learned', 'constant', 'swapped', 'level', 'weak', 'diverged'];
@@ -46,11 +49,15 @@ export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['learned', 'constant', 
 /** Below this 5th–95th percentile spread of the held-out outputs, a run counts as giving a constant output. */
 export const CONSTANT_SPREAD = 0.1;
 
+/** From this ROC AUC up, a run that did not learn still orders the classes well ('weak', not 'level'). */
+export const SEPARATING_AUC = 0.8;
+
 export function classifyOutcome(f: OutcomeFeatures | undefined, diverged = false): OutcomeClass {
   if (diverged || f === undefined || !f.finite) return 'diverged';
   if (f.accuracy >= LEARNED_ACCURACY) return 'learned';
   if (f.spread < CONSTANT_SPREAD) return 'constant';
-  if (f.auc < 0.5) return 'swapped';
+  if (f.auc < 0.5 || f.deviationCorrelation > 0) return 'swapped';
+  if (f.auc >= SEPARATING_AUC) return 'weak';
   if (Math.abs(f.levelCorrelation) > Math.abs(f.deviationCorrelation)) return 'level';
   return 'weak';
 }
@@ -84,6 +91,8 @@ export interface ClassProfile {
   deviationCorrelationSize: number;
   /** Runs whose output rises with the input's level (positive level correlation). */
   risingWithLevel: number;
+  /** Median ROC AUC on the large held-out set. */
+  largeAuc: number;
   largeAccuracyConstant: number;
   /** Median output on each PROBE_MATRICES entry. */
   probes: number[];
@@ -139,6 +148,7 @@ function profile(outcome: OutcomeClass, runs: AtlasRun[]): ClassProfile {
     levelCorrelationSize: m((f) => Math.abs(f.levelCorrelation)), deviationCorrelationSize: m((f) => Math.abs(f.deviationCorrelation)),
     risingWithLevel: fs.filter((f) => f.levelCorrelation > 0).length,
     largeAccuracyConstant: m((f) => f.large.accuracyConstant),
+    largeAuc: m((f) => f.large.auc),
     probes: PROBE_MATRICES.map((_, i) => m((f) => f.probes[i])),
   };
 }

@@ -16,7 +16,7 @@ export function describeProfile(p: ClassProfile, probes: AtlasResult['probes']):
         `so every held-out matrix gets the same verdict (accuracy ${pct(p.accuracy)}); only far outside the training range does it move (all 200: ${num(p.probes[0], 3)}, all -200: ${num(p.probes[4], 3)}).`;
     case 'swapped':
       return `the classes are the wrong way round: random matrices get higher outputs than constant ones (means ${num(p.meanRandom, 2)} vs ${num(p.meanConstant, 2)}, ` +
-        `AUC ${num(p.auc, 2)}); constant matrices are called random (accuracy on them ${pct(p.accuracyConstant)}), most plainly large ones ` +
+        `AUC ${num(p.auc, 2)}, correlation with the deviation +${num(Math.abs(p.deviationCorrelation), 2)}); constant matrices are called random (accuracy on them ${pct(p.accuracyConstant)}), most plainly large ones ` +
         `(${pct(p.largeAccuracyConstant)} right at 4× the training range; ${big}).`;
     case 'level': {
       const falling = p.count - p.risingWithLevel;
@@ -27,17 +27,26 @@ export function describeProfile(p: ClassProfile, probes: AtlasResult['probes']):
         `the elements are (${num(p.deviationCorrelationSize, 2)}), ${how}; AUC ${num(p.auc, 2)}, accuracy ${pct(p.accuracy)}.`;
     }
     case 'weak':
-      return `the output leans the right way (AUC ${num(p.auc, 2)}) but too little: accuracy ${pct(p.accuracy)} (constants ${pct(p.accuracyConstant)}, random ${pct(p.accuracyRandom)}).`;
+      return `the output leans the right way (AUC ${num(p.auc, 2)}, correlation with the deviation ${num(p.deviationCorrelation, 2)}) but not enough: ` +
+        `accuracy ${pct(p.accuracy)} (constants ${pct(p.accuracyConstant)}, random ${pct(p.accuracyRandom)})` +
+        (p.levelCorrelationSize > 0.3 ? `; it also follows the level (${num(p.levelCorrelationSize, 2)}), so large matrices land on the wrong side (all 200 → ${num(p.probes[0], 3)}, all -200 → ${num(p.probes[4], 3)}).` : '.');
     case 'diverged':
       return 'training produced a non-finite loss or weight.';
   }
 }
 
+/** "+3: 2, 18, 19" (the seeds only while the list is short). */
+function change(sign: string, seeds: readonly number[]): string {
+  if (seeds.length === 0) return '0';
+  return seeds.length <= 6 ? `${sign}${seeds.length}: ${seedList(seeds)}` : `${sign}${seeds.length}`;
+}
+
 function variantRow(v: VariantResult): string[] {
+  const base = v.variant.id === 'tutorial';
   return [
     v.variant.name, `${v.learned}/${v.total}`, pct(v.fraction, 0),
     String(v.counts.constant), String(v.counts.swapped), String(v.counts.level), String(v.counts.weak), String(v.counts.diverged),
-    v.variant.id === 'tutorial' ? '' : seedList(v.gained), v.variant.id === 'tutorial' ? '' : seedList(v.lost),
+    base ? '' : change('+', v.gained), base ? '' : change('-', v.lost),
   ];
 }
 
@@ -70,7 +79,7 @@ export function atlasText(a: AtlasResult): string[] {
     out.push('');
     out.push(`what makes training reliable, each over the same ${plural(a.seeds.length, 'seed', 'seeds')}:`);
     out.push(formatTable(
-      ['procedure', 'learned', '', 'constant', 'swapped', 'level', 'weak', 'diverged', 'gained seeds', 'lost seeds'],
+      ['procedure', 'learned', '', 'constant', 'swapped', 'level', 'weak', 'diverged', 'learn now', 'no longer'],
       a.variants.map(variantRow),
       { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'] },
     ));
