@@ -89,7 +89,7 @@ export async function runSweepCommand(o: SweepOptions, io: Io): Promise<number> 
   }
   if (o.plot) {
     await writePlot(heatmapSpec(result.cells.map((c) => ({ row: String(c.lr), col: String(c.epochs), value: c.fraction })), {
-      rowTitle: 'learning rate', colTitle: 'epochs', valueTitle: `fraction of seeds with held-out accuracy ≥ ${result.threshold}`,
+      rowTitle: 'learning rate', colTitle: 'epochs', valueTitle: `learned (accuracy ≥ ${result.threshold})`,
       title: `${optimizerTitle(o.optimizer)}${o.shuffle ? ', shuffled' : ''}: how often training learns (${config.seeds.length} seeds per cell)`,
       domain: [0, 1],
     }), o.plot);
