@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { writeFileAtomic } from '../../io/files.js';
 import { type AtlasResult, atlasTasks, DEFAULT_VARIANTS, summarizeAtlas, type Variant } from '../../lab/atlas.js';
 import { defaultWorkerCount, runTasksOnWorkers } from '../../lab/sweep-worker.js';
@@ -77,8 +77,9 @@ export async function runAtlas(o: AtlasOptions, io: Io): Promise<number> {
 export function atlasCommand(io: Io): Command {
   return new Command('atlas')
     .description("how often the tutorial's exact procedure learns over many seeds, how the failures fail, and what makes training reliable")
-    .option('--seeds <list>', 'seeds: 0..99, or 0,3,5, or 0..4,10', parseIntegerList, Array.from({ length: 20 }, (_, i) => i))
-    .option('--variants <list>', `procedures to compare, comma-separated: ${DEFAULT_VARIANTS.map((v) => v.id).join(', ')} (default: all)`, parseVariants, [...DEFAULT_VARIANTS])
+    .addOption(new Option('--seeds <list>', 'seeds: 0..99, or 0,3,5, or 0..4,10').argParser(parseIntegerList).default(Array.from({ length: 20 }, (_, i) => i), '0..19'))
+    .addOption(new Option('--variants <list>', `procedures to compare, comma-separated: ${DEFAULT_VARIANTS.map((v) => v.id).join(', ')}`)
+      .argParser(parseVariants).default([...DEFAULT_VARIANTS], 'all'))
     .option('--workers <n>', `worker threads (default: all cores, here ${defaultWorkerCount()})`, parseInteger(1))
     .option('--json <file>', 'write every run\'s outcome and features as JSON')
     .addHelpText('after', [

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { heatmapSpec } from '../../charts/specs.js';
 import { writeFileAtomic } from '../../io/files.js';
 import { defaultWorkerCount, runTasksOnWorkers } from '../../lab/sweep-worker.js';
@@ -101,9 +101,10 @@ export async function runSweepCommand(o: SweepOptions, io: Io): Promise<number> 
 export function sweepCommand(io: Io): Command {
   return new Command('sweep')
     .description('for each learning rate × epoch count, the fraction of seeds whose model learns (held-out accuracy ≥ 0.9), on all cores')
-    .option('--lr <list>', 'learning rates, comma-separated', parseNumberList, [0.05, 0.1, 0.5, 1, 2])
-    .option('--epochs <list>', 'epoch counts, comma-separated (each run trains to the largest and is evaluated at every one)', parseEpochList, [20, 50, 100, 200])
-    .option('--seeds <list>', 'seeds: 0..19, or 0,3,5, or 0..4,10', parseIntegerList, Array.from({ length: 20 }, (_, i) => i))
+    .addOption(new Option('--lr <list>', 'learning rates, comma-separated').argParser(parseNumberList).default([0.05, 0.1, 0.5, 1, 2], '0.05,0.1,0.5,1,2'))
+    .addOption(new Option('--epochs <list>', 'epoch counts, comma-separated (each run trains to the largest and is evaluated at every one)')
+      .argParser(parseEpochList).default([20, 50, 100, 200], '20,50,100,200'))
+    .addOption(new Option('--seeds <list>', 'seeds: 0..19, or 0,3,5, or 0..4,10').argParser(parseIntegerList).default(Array.from({ length: 20 }, (_, i) => i), '0..19'))
     .option('--optimizer <name>', `optimiser: ${OPTIMIZER_NAMES.join('|')}`, parseChoice(OPTIMIZER_NAMES), 'adadelta')
     .option('--shuffle', 'visit the samples in a new random order each epoch', false)
     .option('--batch-size <n>', 'samples per optimiser step', parseInteger(1), 1)
