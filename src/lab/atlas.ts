@@ -36,8 +36,8 @@ export const DEFAULT_VARIANTS: readonly Variant[] = [
  * - 'diverged': training hit a non-finite loss or weight.
  * - 'constant': the output hardly depends on the input (5th–95th percentile spread < CONSTANT_SPREAD).
  * - 'swapped': the classes are the wrong way round: the output ranks random matrices above constant ones
- *   (ROC AUC < 0.5), or rises with how unequal the elements are (positive deviation correlation); most
- *   plainly for large inputs.
+ *   (ROC AUC < 0.5), or follows how unequal the elements are more than their level, but rising with it
+ *   (a positive deviation correlation at least as large as the level's); most plainly for large inputs.
  * - 'weak': the output leans the right way but not enough to pass: it orders the classes well (AUC ≥
  *   SEPARATING_AUC) with part of them on the wrong side of 0.5, or leans the right way only slightly while
  *   not following the level either.
@@ -56,7 +56,7 @@ export function classifyOutcome(f: OutcomeFeatures | undefined, diverged = false
   if (diverged || f === undefined || !f.finite) return 'diverged';
   if (f.accuracy >= LEARNED_ACCURACY) return 'learned';
   if (f.spread < CONSTANT_SPREAD) return 'constant';
-  if (f.auc < 0.5 || f.deviationCorrelation > 0) return 'swapped';
+  if (f.auc < 0.5 || (f.deviationCorrelation > 0 && f.deviationCorrelation >= Math.abs(f.levelCorrelation))) return 'swapped';
   if (f.auc >= SEPARATING_AUC) return 'weak';
   if (Math.abs(f.levelCorrelation) > Math.abs(f.deviationCorrelation)) return 'level';
   return 'weak';

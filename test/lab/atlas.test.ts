@@ -29,7 +29,8 @@ describe('atlas: classifying outcomes from outputs', () => {
     expect(classifyOutcome(features({ accuracy: 0.95 }))).toBe('learned');
     expect(classifyOutcome(features({ accuracy: 0.5, spread: 0.01 }))).toBe('constant');
     expect(classifyOutcome(features({ auc: 0.4 }))).toBe('swapped');
-    expect(classifyOutcome(features({ auc: 0.501, deviationCorrelation: 0.19 }))).toBe('swapped');
+    expect(classifyOutcome(features({ auc: 0.501, deviationCorrelation: 0.19, levelCorrelation: 0.09 }))).toBe('swapped');
+    expect(classifyOutcome(features({ auc: 0.505, deviationCorrelation: 0.03, levelCorrelation: 0.33 }))).toBe('level');
     expect(classifyOutcome(features({ auc: 0.55, levelCorrelation: 0.5, deviationCorrelation: -0.1 }))).toBe('level');
     expect(classifyOutcome(features({ auc: 0.7, levelCorrelation: 0.1, deviationCorrelation: -0.4 }))).toBe('weak');
     expect(classifyOutcome(features({ accuracy: 0.8, auc: 0.93, levelCorrelation: -0.61, deviationCorrelation: -0.6 }))).toBe('weak');

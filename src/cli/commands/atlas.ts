@@ -91,7 +91,7 @@ export function atlasCommand(io: Io): Command {
       '  learned   held-out accuracy ≥ 0.9',
       '  constant  the output barely depends on the input (5th–95th percentile spread < 0.1)',
       '  swapped   the wrong way round: random matrices score above constant ones (ROC AUC < 0.5), or the',
-      '            output rises with how unequal the elements are',
+      '            output rises with how unequal the elements are (more than it follows their level)',
       '  weak      leans the right way, not enough to pass (e.g. orders the classes well, AUC ≥ 0.8, with',
       '            large matrices on the wrong side of 0.5)',
       '  level     the output follows the input\'s mean more than how unequal its elements are',
