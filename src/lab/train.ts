@@ -155,6 +155,7 @@ export class Trainer {
     const set = sample.target === 1 ? this.trueSet : this.falseSet;
     if (this.config.zeroGrad) this.optimizer.zeroGrad();
     const output = this.model.call(set.get(sample.index).to('float32'));
+    this.checkOutput(output);
     const loss = this.lossFn.call(output, sample.target === 1 ? this.targetTrue : this.targetFalse);
     loss.backward();
     this.optimizer.step();
@@ -172,6 +173,7 @@ export class Trainer {
     });
     if (this.config.zeroGrad) this.optimizer.zeroGrad();
     const output = this.model.call(tensor(inputs).view([batch.length, 1, 3, 3]));
+    this.checkOutput(output);
     const loss = this.lossFn.call(output, tensor(targets).view([batch.length, 1, 1, 1]));
     loss.backward();
     this.optimizer.step();
@@ -188,6 +190,14 @@ export class Trainer {
     if (nF > 0) this.lossFalse = sumF / nF;
     this.afterStep(value, nT > 0 && nF === 0 ? 1 : 0, true);
     return value;
+  }
+
+  /** A NaN output would otherwise surface as BCELoss's range error; say where training broke instead. */
+  private checkOutput(output: Tensor): void {
+    const d = output.data;
+    for (let i = 0; i < d.length; i++) {
+      if (Number.isNaN(d[i])) throw new TrainingDivergedError(this.epoch, this.position, `the model's output is ${d[i]} (a weight is no longer finite)`);
+    }
   }
 
   private afterStep(value: number, target: 0 | 1, batched = false): void {
