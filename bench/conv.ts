@@ -1,7 +1,9 @@
 /**
  * Benchmark 3: a batched Conv2d, forward and backward (input, weight and bias gradients), on a realistic shape,
- * in GFLOP/s, against the direct loop of bench/baseline/naive-conv.ts in the same run. Both compute the same
- * numbers (checked here bit for bit), so the ratio is the kernels' speed alone.
+ * in GFLOP/s, against the direct loop of bench/baseline/naive-conv.ts in the same run. The naive loop adds in
+ * one fixed order; torchlet adds in PyTorch's order for the backend the call would take (oneDNN's channel
+ * blocks for batched float32), so the two agree to rounding: the largest difference, relative to the largest
+ * value, is printed beside the speed.
  */
 import * as torch from '../src/index.js';
 import type { DType } from '../src/index.js';
@@ -16,7 +18,8 @@ export interface ConvResult {
   torchletGflops: number;
   naiveGflops: number;
   ratio: number;
-  sameBits: boolean;
+  /** max |torchlet − naive| / max |naive| over the output and the three gradients. */
+  maxRelDiff: number;
 }
 
 export const BENCH_GEOMETRY: ConvGeometry = { N: 64, C: 8, H: 28, W: 28, CO: 16, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
@@ -29,10 +32,15 @@ function round(acc: Float64Array, dtype: DType): Float32Array | Float64Array {
   return dtype === 'float32' ? Float32Array.from(acc) : acc;
 }
 
-function equalBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
 }
 
 export function runConv(dtype: DType, repeats: number, g: ConvGeometry = BENCH_GEOMETRY): ConvResult {
@@ -81,12 +89,12 @@ export function runConv(dtype: DType, repeats: number, g: ConvGeometry = BENCH_G
   }
   const a = results.torchlet as unknown as Out;
   const n = results.naive as unknown as Out;
-  const sameBits = equalBits(a.y, n.y) && equalBits(a.gx, n.gx) && equalBits(a.gw, n.gw) && equalBits(a.gb, n.gb);
+  const maxRelDiff = Math.max(relDiff(a.y, n.y), relDiff(a.gx, n.gx), relDiff(a.gw, n.gw), relDiff(a.gb, n.gb));
   const flops = 3 * 2 * macs(g); // forward, input gradient, weight gradient
   const tm = median(tt);
   const nm = median(nt);
   return {
     shape: describe(g), dtype, torchletMs: tm, naiveMs: nm,
-    torchletGflops: flops / (tm * 1e6), naiveGflops: flops / (nm * 1e6), ratio: nm / tm, sameBits,
+    torchletGflops: flops / (tm * 1e6), naiveGflops: flops / (nm * 1e6), ratio: nm / tm, maxRelDiff,
   };
 }

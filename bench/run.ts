@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     console.log('## 3. Batched Conv2d forward + backward (input, weight, bias gradients)\n');
     console.log(markdownTable(c.map((r): Row => ({
       shape: r.shape, dtype: r.dtype, 'torchlet ms': fmt(r.torchletMs), 'torchlet GFLOP/s': fmt(r.torchletGflops),
-      'naive ms': fmt(r.naiveMs), 'naive GFLOP/s': fmt(r.naiveGflops), speed: `${fmt(r.ratio)}×`, 'same bits': r.sameBits ? 'yes' : 'NO',
+      'naive ms': fmt(r.naiveMs), 'naive GFLOP/s': fmt(r.naiveGflops), speed: `${fmt(r.ratio)}×`, 'max rel. diff': r.maxRelDiff.toExponential(1),
     }))));
     console.log('');
   }
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     rows.push({ target: `tutorial ≤ ${TARGET_RATIO}× the hand-written floor`, measured: `${fmt(t.ratio)}×`, status: yesNo(t.ratio <= TARGET_RATIO) });
   }
   for (const c of results.conv ?? []) {
-    rows.push({ target: `batched Conv2d ≥ ${TARGET_CONV}× the naive loop (${c.dtype})`, measured: `${fmt(c.ratio)}×`, status: yesNo(c.ratio >= TARGET_CONV && c.sameBits) });
+    rows.push({ target: `batched Conv2d ≥ ${TARGET_CONV}× the naive loop (${c.dtype})`, measured: `${fmt(c.ratio)}×`, status: yesNo(c.ratio >= TARGET_CONV && c.maxRelDiff < 1e-4) });
   }
   const m = results.memory;
   if (m) {

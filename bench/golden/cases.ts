@@ -81,7 +81,17 @@ export function goldenCases(): Results {
       ['no bias pad 2', [1, 2, 6, 6], [2, 2, 3, 2], 1, 2, false],
       ['batch 3', [3, 4, 9, 9], [5, 4, 3, 3], 1, 1, true],
       ['stride 3', [2, 2, 10, 11], [3, 2, 4, 3], 3, 0, true],
+      // im2col sizes (≥ 2^16 multiply-adds): oneDNN order for batched float32 (two channel blocks), native otherwise
+      ['im2col two blocks', [2, 20, 9, 9], [18, 20, 3, 3], 1, 0, true],
+      ['im2col stride 2 pad 1', [16, 3, 12, 12], [8, 3, 3, 3], 2, 1, true],
+      ['im2col native one sample', [1, 8, 40, 40], [4, 8, 3, 3], 1, 1, true],
+      ['im2col 5x5 big image', [1, 8, 60, 60], [4, 8, 5, 5], 1, 2, false],
     ];
+    put(`${d} conv2d dilation 2 im2col`, fwdBwd(
+      () => [r([4, 6, 20, 20]), r([8, 6, 3, 3], -0.5, 0.5), r([8])],
+      ([x, w, b]) => torch.nn.functional.conv2d(x, w, b, { padding: 2, dilation: 2 }),
+      randGrad,
+    ));
     for (const [name, xs, ws, stride, padding, bias] of convs) {
       put(`${d} conv2d ${name}`, fwdBwd(
         () => [r(xs), r(ws, -0.5, 0.5), ...(bias ? [r([ws[0]])] : [])],

@@ -3,7 +3,10 @@ import { needsGrad, recordSaved } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { type Mat, gemm, sumAll, sumDims, tnLanes } from './linalg.js';
+import {
+  convProducts, gradCol, matmul, padPlanes, tile4x4Out, tileElement, weightElement, weightTile4x4,
+} from './conv-gemm.js';
+import { sumAll, sumDims, tnLanes } from './linalg.js';
 
 export type IntPair = number | readonly [number, number];
 
@@ -127,7 +130,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const w = weight.values();
   const bv = b ? b.values() : null;
   const out = allocate(g.dtype, g.N * g.CO * g.OH * g.OW);
-  if (g.N * g.CO * g.OH * g.OW * g.C * g.KH * g.KW >= IM2COL_MIN_MACS) forwardIm2col(g, x, w, bv, out);
+  if (usesIm2col(g)) forwardIm2col(g, x, w, bv, out);
   else forwardDirect(g, x, w, bv, out);
   const unbatched = input.shape.length === 3;
   const result = new Tensor(out, unbatched ? [g.CO, g.OH, g.OW] : [g.N, g.CO, g.OH, g.OW]);
@@ -172,8 +175,16 @@ function biasGradient(g: Geometry, gv: Storage, bias: Tensor, direct: boolean): 
 
 // ---------------------------------------------------------------- forward
 
-/** Multiply-adds from which the im2col + blocked matmul path pays for its buffers. */
-const IM2COL_MIN_MACS = 1 << 16;
+/** Whether this call's forward and backward run as products (src/ops/conv-gemm.ts). */
+function usesIm2col(g: Geometry): boolean {
+  return g.N * g.CO * g.OH * g.OW * g.C * g.KH * g.KW >= convProducts.minMacs;
+}
+
+/** True when every value is finite: the matrix products' condition (see src/ops/conv-gemm.ts). */
+function allFinite(v: Storage): boolean {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
+  return true;
+}
 
 /** One output at a time, no buffers: the path of the tutorial's 1×1×3×3 images. */
 function forwardDirect(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
@@ -318,47 +329,67 @@ function tapIndex(g: Geometry, ci: number, kh: number, kw: number): number {
  */
 function forwardIm2col(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
-  const K = C * KH * KW;
+  const f32 = g.dtype === 'float32';
+  const T = KH * KW;
   const P = OH * OW;
-  const wr = allocate(g.dtype, CO * K);
-  for (let co = 0; co < CO; co++) {
-    for (let ci = 0; ci < C; ci++) {
-      for (let kh = 0; kh < KH; kh++) {
-        for (let kw = 0; kw < KW; kw++) wr[co * K + tapIndex(g, ci, kh, kw)] = w[((co * C + ci) * KH + kh) * KW + kw];
+  const Hp = H + 2 * ph;
+  const Wp = W + 2 * pw;
+  const rowOf = tapRows(g, C);
+  const block = g.mkldnn ? BLOCK : C;
+  const blocks: Array<{ L: number; bo: Int32Array; A: Float64Array[] }> = [];
+  for (let c0 = 0; c0 < C; c0 += block) {
+    const c1 = Math.min(C, c0 + block);
+    const L = (c1 - c0) * T;
+    const k0 = c0 * T;
+    // tap l of the block (in the backend's order): where it reads the padded input, and its weights by 4 out-channels
+    const bo = new Int32Array(L);
+    const A: Float64Array[] = [];
+    for (let co0 = 0; co0 < CO; co0 += 4) A.push(new Float64Array(4 * L));
+    for (let ci = c0; ci < c1; ci++) {
+      for (let t = 0; t < T; t++) {
+        const l = rowOf[ci * T + t] - k0;
+        bo[l] = ci * Hp * Wp + Math.floor(t / KW) * dh * Wp + (t % KW) * dw;
+        for (let co = 0; co < CO; co++) A[co >> 2][4 * l + (co & 3)] = w[(co * C + ci) * T + t];
       }
     }
+    blocks.push({ L, bo, A });
   }
-  const cols = allocate(g.dtype, K * P);
-  const scratch = allocate(g.dtype, CO * P);
-  const block = g.mkldnn ? BLOCK : C;
   for (let n = 0; n < N; n++) {
-    for (let ci = 0; ci < C; ci++) {
-      for (let kh = 0; kh < KH; kh++) {
-        for (let kw = 0; kw < KW; kw++) {
-          const row = tapIndex(g, ci, kh, kw) * P;
-          let p = 0;
-          for (let oh = 0; oh < OH; oh++) {
-            const ih = oh * sh - ph + kh * dh;
-            const inRow = ih >= 0 && ih < H;
-            const xRow = ((n * C + ci) * H + ih) * W;
-            for (let ow = 0; ow < OW; ow++, p++) {
-              const iw = ow * sw - pw + kw * dw;
-              cols[row + p] = inRow && iw >= 0 && iw < W ? x[xRow + iw] : 0;
+    const xp = padPlanes(x, n, C, H, W, ph, ph, pw, pw);
+    const outOff = n * CO * P;
+    if (b) for (let co = 0; co < CO; co++) out.fill(b[co], outOff + co * P, outOff + (co + 1) * P);
+    blocks.forEach(({ L, bo, A }, blockIndex) => {
+      // each block's taps summed from 0, then added to the bias or the blocks before (one rounding each)
+      const add = b !== null || blockIndex > 0;
+      for (let co0 = 0; co0 < CO; co0 += 4) {
+        const rows = Math.min(4, CO - co0);
+        const a = A[co0 >> 2];
+        for (let oh = 0; oh < OH; oh++) {
+          const rowBase = oh * sh * Wp;
+          const o = outOff + co0 * P + oh * OW;
+          let ow = 0;
+          for (; ow + 4 <= OW; ow += 4) tile4x4Out(a, xp, bo, rowBase + ow * sw, sw, L, out, o + ow, P, rows, add, f32);
+          for (; ow < OW; ow++) {
+            for (let j = 0; j < rows; j++) {
+              const v = tileElement(a, j, xp, bo, rowBase + ow * sw, L, 0, f32);
+              const i = o + j * P + ow;
+              out[i] = add ? out[i] + v : v;
             }
           }
         }
       }
-    }
-    const outOff = n * CO * P;
-    if (b) for (let co = 0; co < CO; co++) out.fill(b[co], outOff + co * P, outOff + (co + 1) * P);
-    for (let c0 = 0; c0 < C; c0 += block) {
-      const k0 = c0 * KH * KW;
-      const kb = Math.min(block, C - c0) * KH * KW;
-      const A: Mat = { data: wr, offset: k0, rows: CO, cols: kb, rs: K, cs: 1 };
-      const B: Mat = { data: cols, offset: k0 * P, rows: kb, cols: P, rs: P, cs: 1 };
-      gemm(A, B, out, outOff, b !== null || c0 > 0, 'fma', scratch);
-    }
+    });
   }
+}
+
+/** Row of each tap (c, kh, kw) in an unfolded matrix, in the backend's order (see tapIndex); `channels` is C or CO. */
+function tapRows(g: Geometry, channels: number): Int32Array {
+  const t = { ...g, C: channels };
+  const rows = new Int32Array(channels * g.KH * g.KW);
+  for (let c = 0; c < channels; c++) {
+    for (let kh = 0; kh < g.KH; kh++) for (let kw = 0; kw < g.KW; kw++) rows[(c * g.KH + kh) * g.KW + kw] = tapIndex(t, c, kh, kw);
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------- backward
@@ -368,6 +399,15 @@ function inputGrad(g: Geometry, gv: Storage, w: Storage): Storage {
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
   const f32 = g.dtype === 'float32';
   const gx = allocate(g.dtype, N * C * H * W);
+  if (usesIm2col(g) && !g.mkldnn) {
+    inputGradNativeProducts(g, gv, w, gx);
+    return gx;
+  }
+  if (usesIm2col(g) && allFinite(w)) {
+    if (sh === 1 && sw === 1) inputGradBlocked(g, gv, w, gx);
+    else inputGradIm2col(g, gv, w, gx);
+    return gx;
+  }
   if (!g.mkldnn && dh === 1 && dw === 1) {
     if (f32) inputGradNativeF32(g, gv, w, gx);
     else inputGradNativeF64(g, gv, w, gx);
@@ -432,6 +472,10 @@ function weightGrad(g: Geometry, gv: Storage, x: Storage): Storage {
   const P = OH * OW;
   // native backend on float32: a BLAS "TN" product per sample, which OpenBLAS may sum over 16 lanes
   const lanes = !g.mkldnn && f32 && tnLanes(true, C * KH * KW, CO, P) ? new Float32Array(16) : null;
+  if (lanes === null && usesIm2col(g) && allFinite(gv)) {
+    weightGradIm2col(g, gv, x, gw);
+    return gw;
+  }
   if (!g.mkldnn && lanes === null && dh === 1 && dw === 1) {
     if (f32) weightGradNativeF32(g, gv, x, gw);
     else weightGradNativeF64(g, gv, x, gw);
@@ -671,6 +715,205 @@ function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage, 
       }
     }
   }
+}
+
+/**
+ * inputGrad as matrix products per sample over the unfolded output gradient (gcol: one row per (co, kh, kw),
+ * one column per input pixel), in inputGrad's order:
+ * - oneDNN: per block of 16 out-channels one float32 chain over (kh, kw, co), the blocks' sums then added;
+ * - native: per tap (kh, kw) a column Σ over co, the columns added in (kh, kw) order.
+ */
+function inputGradIm2col(g: Geometry, gv: Storage, w: Storage, gx: Storage): void {
+  const { N, C, H, W, CO, KH, KW } = g;
+  const f32 = g.dtype === 'float32';
+  const Q = H * W;
+  const T = KH * KW;
+  // native: all of a tap's out-channels together, taps in (kh, kw) order, i.e. row (kh·KW + kw)·CO + co
+  const rowOf = g.mkldnn ? tapRows(g, CO) : new Int32Array(CO * T).map((_, i) => (i % T) * CO + Math.floor(i / T));
+  const width = g.mkldnn ? BLOCK : CO;
+  // one product per group of rows: an out-channel block (oneDNN) or a tap (native)
+  const groups: Array<{ j0: number; jb: number; A: Float64Array }> = [];
+  const groupRows = g.mkldnn ? undefined : CO;
+  for (let j0 = 0; j0 < CO * T;) {
+    const jb = groupRows ?? Math.min(width, CO - j0 / T) * T;
+    const A = new Float64Array(C * jb);
+    groups.push({ j0, jb, A });
+    j0 += jb;
+  }
+  for (let co = 0; co < CO; co++) {
+    for (let t = 0; t < T; t++) {
+      const row = rowOf[co * T + t];
+      const grp = groups.find((x) => row >= x.j0 && row < x.j0 + x.jb) as { j0: number; jb: number; A: Float64Array };
+      for (let ci = 0; ci < C; ci++) grp.A[ci * grp.jb + row - grp.j0] = w[(co * C + ci) * T + t];
+    }
+  }
+  const gcol = new Float64Array(CO * T * Q);
+  const part = new Float64Array(C * Q);
+  const total = new Float64Array(C * Q);
+  const r = f32 ? Math.fround : (v: number) => v;
+  for (let n = 0; n < N; n++) {
+    gradCol(g, gv, n, rowOf, gcol);
+    groups.forEach(({ j0, jb, A }, k) => {
+      matmul(A, gcol.subarray(j0 * Q, (j0 + jb) * Q), C, jb, Q, part, f32);
+      if (k === 0) total.set(part);
+      else for (let i = 0; i < C * Q; i++) total[i] = r(total[i] + part[i]);
+    });
+    gx.set(total, n * C * Q);
+  }
+}
+
+/**
+ * inputGrad, native backend, as products per sample: the columns dcol[(ci, kh, kw), p] = Σ over co of
+ * w[co, ci, kh, kw]·go[co, p] (a product of the weights, transposed, and the output gradient), then per pixel the
+ * columns of the taps that reach it added in (kh, kw) order — exactly inputGrad's native loop, which skips
+ * taps that do not reach (so no finiteness condition here).
+ */
+function inputGradNativeProducts(g: Geometry, gv: Storage, w: Storage, gx: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
+  const f32 = g.dtype === 'float32';
+  const f = Math.fround;
+  const T = KH * KW;
+  const K = C * T;
+  const P = OH * OW;
+  const wt = new Float64Array(K * CO);
+  for (let co = 0; co < CO; co++) for (let t = 0; t < K; t++) wt[t * CO + co] = w[co * K + t];
+  const gs = new Float64Array(CO * P);
+  const dcol = new Float64Array(K * P);
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < CO * P; i++) gs[i] = gv[n * CO * P + i];
+    matmul(wt, gs, K, CO, P, dcol, f32);
+    for (let ci = 0; ci < C; ci++) {
+      for (let ih = 0; ih < H; ih++) {
+        for (let iw = 0; iw < W; iw++, o++) {
+          let total = 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const th = ih + ph - kh * dh;
+            if (th < 0 || th % sh !== 0 || th / sh >= OH) continue;
+            const row = ((ci * KH + kh) * KW) * P + (th / sh) * OW;
+            for (let kw = 0; kw < KW; kw++) {
+              const tw = iw + pw - kw * dw;
+              if (tw < 0 || tw % sw !== 0 || tw / sw >= OW) continue;
+              const col = dcol[row + kw * P + tw / sw];
+              total = f32 ? f(total + col) : total + col;
+            }
+          }
+          gx[o] = total;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * inputGrad, oneDNN backend (float32), stride 1, as register-blocked products over the zero-padded output
+ * gradient: per pixel and block of 16 out-channels, one chain over (kh, kw, co), the blocks' sums then added.
+ */
+function inputGradBlocked(g: Geometry, gv: Storage, w: Storage, gx: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, ph, pw, dh, dw } = g;
+  const T = KH * KW;
+  // pad the output gradient so that every tap of every pixel reads inside it: row ih + ph - kh·dh + top
+  const top = Math.max(0, (KH - 1) * dh - ph);
+  const bottom = Math.max(0, H + ph - OH);
+  const left = Math.max(0, (KW - 1) * dw - pw);
+  const right = Math.max(0, W + pw - OW);
+  const Hp = top + OH + bottom;
+  const Wp = left + OW + right;
+  const blocks: Array<{ L: number; bo: Int32Array; A: Float64Array[] }> = [];
+  for (let c0 = 0; c0 < CO; c0 += BLOCK) {
+    const c1 = Math.min(CO, c0 + BLOCK);
+    const L = (c1 - c0) * T;
+    const bo = new Int32Array(L);
+    const A: Float64Array[] = [];
+    for (let ci0 = 0; ci0 < C; ci0 += 4) A.push(new Float64Array(4 * L));
+    let l = 0;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        for (let co = c0; co < c1; co++, l++) {
+          bo[l] = (co * Hp + ph - kh * dh + top) * Wp + pw - kw * dw + left;
+          for (let ci = 0; ci < C; ci++) A[ci >> 2][4 * l + (ci & 3)] = w[((co * C + ci) * KH + kh) * KW + kw];
+        }
+      }
+    }
+    blocks.push({ L, bo, A });
+  }
+  const Q = H * W;
+  for (let n = 0; n < N; n++) {
+    const gp = padPlanes(gv, n, CO, OH, OW, top, bottom, left, right);
+    const outOff = n * C * Q;
+    blocks.forEach(({ L, bo, A }, blockIndex) => {
+      for (let ci0 = 0; ci0 < C; ci0 += 4) {
+        const rows = Math.min(4, C - ci0);
+        const a = A[ci0 >> 2];
+        for (let ih = 0; ih < H; ih++) {
+          const o = outOff + ci0 * Q + ih * W;
+          let iw = 0;
+          for (; iw + 4 <= W; iw += 4) tile4x4Out(a, gp, bo, ih * Wp + iw, 1, L, gx, o + iw, Q, rows, blockIndex > 0, true);
+          for (; iw < W; iw++) {
+            for (let j = 0; j < rows; j++) {
+              const v = tileElement(a, j, gp, bo, ih * Wp + iw, L, 0, true);
+              const i = o + j * Q + iw;
+              gx[i] = blockIndex > 0 ? gx[i] + v : v;
+            }
+          }
+        }
+      }
+    });
+  }
+}
+
+/**
+ * weightGrad as matrix products per sample, go[n] (CO × P) times the unfolded input (taps × P) transposed, in
+ * weightGrad's order: oneDNN continues one float32 chain over (n, oh, ow); native sums each sample from 0 and
+ * adds the samples' sums in turn.
+ */
+function weightGradIm2col(g: Geometry, gv: Storage, x: Storage, gw: Storage): void {
+  const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
+  const f32 = g.dtype === 'float32';
+  const T = KH * KW;
+  const K = C * T;
+  const P = OH * OW;
+  const Hp = H + 2 * ph;
+  const Wp = W + 2 * pw;
+  // where each tap (ci, kh, kw), in gw's order, reads the padded input
+  const xo = new Int32Array(K);
+  for (let t = 0; t < K; t++) {
+    const ci = Math.floor(t / T);
+    xo[t] = ci * Hp * Wp + Math.floor((t % T) / KW) * dh * Wp + (t % KW) * dw;
+  }
+  const acc = new Float64Array(CO * K);
+  const total = g.mkldnn ? acc : new Float64Array(CO * K);
+  const tile = new Float64Array(16);
+  const gs = new Float64Array(CO * P); // the sample's output gradient as doubles
+  const rs = sh * Wp;
+  for (let n = 0; n < N; n++) {
+    const xp = padPlanes(x, n, C, H, W, ph, ph, pw, pw);
+    for (let i = 0; i < CO * P; i++) gs[i] = gv[n * CO * P + i];
+    if (!g.mkldnn) acc.fill(0);
+    for (let co0 = 0; co0 < CO; co0 += 4) {
+      const rows = Math.min(4, CO - co0);
+      for (let t0 = 0; t0 < K; t0 += 4) {
+        const cols = Math.min(4, K - t0);
+        if (rows === 4 && cols === 4) {
+          for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) tile[4 * j + k] = acc[(co0 + j) * K + t0 + k];
+          weightTile4x4(gs, co0 * P, P, xp, xo.subarray(t0, t0 + 4), OH, OW, rs, sw, tile, f32);
+          for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) acc[(co0 + j) * K + t0 + k] = tile[4 * j + k];
+        } else {
+          for (let j = 0; j < rows; j++) {
+            for (let k = 0; k < cols; k++) {
+              const i = (co0 + j) * K + t0 + k;
+              acc[i] = weightElement(gs, (co0 + j) * P, xp, xo[t0 + k], OH, OW, rs, sw, acc[i], f32);
+            }
+          }
+        }
+      }
+    }
+    if (!g.mkldnn) {
+      if (f32) for (let i = 0; i < CO * K; i++) total[i] = Math.fround(total[i] + acc[i]);
+      else for (let i = 0; i < CO * K; i++) total[i] = total[i] + acc[i];
+    }
+  }
+  gw.set(total);
 }
 
 /** Gradient of the bias: the output gradient summed over (n, oh, ow). */

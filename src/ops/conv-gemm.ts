@@ -1,0 +1,371 @@
+/**
+ * conv2d on batches and real channel counts as register-blocked products: 4×4 tiles of results kept in
+ * registers while their operands stream through (8 loads per 16 multiply-adds, where a direct loop does 2 per 1
+ * plus index arithmetic and padding tests), read from a zero-padded copy of the input or output gradient, or
+ * from an unfolded matrix (the output gradient's columns, for strided input gradients).
+ *
+ * Every result element is summed in exactly the order of the direct loops in conv.ts (PyTorch 1.13's CPU
+ * order for the backend the call would take): products only reorder *which element* is computed when, never
+ * the terms within one element. The unfolded matrices hold 0 where the direct loops skip a tap (padding, or
+ * an output position a tap does not reach); a finite product with 0 is ±0, and adding ±0 to a running sum that
+ * started at +0 leaves it unchanged, so the zeros change nothing — unless a weight or an output gradient is
+ * ±∞ or NaN (∞·0 = NaN). conv.ts therefore takes this path only when they are finite (`allFinite`).
+ *
+ * float32 sums round after every step as PyTorch's fused multiply-adds do: `fround(acc + a·b)`, the product
+ * of two float32 values being exact in a double.
+ */
+import type { Storage } from '../tensor/dtype.js';
+
+/**
+ * From how many multiply-adds a conv2d call runs on these products instead of conv.ts's direct loops: 2^16,
+ * where the products pay for their padded copies. Both give the same bits; tests set `minMacs` to 0 or
+ * Infinity to compare them. (Not part of the public API: src/ops/index.ts does not export this module.)
+ */
+export const convProducts = { minMacs: 1 << 16 };
+
+/** The conv2d call's shape, as conv.ts resolves it (see its Geometry). */
+export interface GemmGeometry {
+  N: number; C: number; H: number; W: number;
+  CO: number; KH: number; KW: number; OH: number; OW: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+}
+
+// ------------------------------------------------------------------------------------------- unfolding
+
+/**
+ * The output gradient of sample n unfolded for the input gradient: gcol[rowOf[t], q] = the output gradient
+ * that reaches input pixel q = (ih, iw) through tap t = (co, kh, kw), or 0 where none does.
+ */
+export function gradCol(g: GemmGeometry, gv: Storage, n: number, rowOf: Int32Array, gcol: Float64Array): void {
+  const { H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
+  const Q = H * W;
+  for (let co = 0; co < CO; co++) {
+    const plane = (n * CO + co) * OH;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        let q = rowOf[(co * KH + kh) * KW + kw] * Q;
+        for (let ih = 0; ih < H; ih++) {
+          const th = ih + ph - kh * dh;
+          const oh = th / sh;
+          if (th < 0 || th % sh !== 0 || oh >= OH) {
+            gcol.fill(0, q, q + W);
+            q += W;
+            continue;
+          }
+          const row = (plane + oh) * OW;
+          const shift = pw - kw * dw;
+          if (sw === 1) {
+            // the pixels a tap reaches from this output row: ow = iw + shift in [0, OW)
+            const lo = Math.min(W, Math.max(0, -shift));
+            const hi = Math.max(lo, Math.min(W, OW - shift));
+            for (let iw = 0; iw < lo; iw++) gcol[q + iw] = 0;
+            for (let iw = lo; iw < hi; iw++) gcol[q + iw] = gv[row + iw + shift];
+            for (let iw = hi; iw < W; iw++) gcol[q + iw] = 0;
+            q += W;
+            continue;
+          }
+          for (let iw = 0; iw < W; iw++, q++) {
+            const tw = iw + shift;
+            const ow = tw / sw;
+            gcol[q] = tw >= 0 && tw % sw === 0 && ow < OW ? gv[row + ow] : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------- products
+
+/**
+ * C[m, q] = Σ over k ascending of A[m, k]·B[k, q] (A is M×K, B is K×N, both row-major; C is M×N), starting
+ * from 0: in double, or (`f32`) rounded to float32 after every multiply-add.
+ */
+export function matmul(A: Float64Array, B: Float64Array, M: number, K: number, N: number, C: Float64Array, f32: boolean): void {
+  if (f32) matmulF32(A, B, M, K, N, C);
+  else matmulF64(A, B, M, K, N, C);
+}
+
+function matmulF64(A: Float64Array, B: Float64Array, M: number, K: number, N: number, C: Float64Array): void {
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const a0 = m * K;
+    const a1 = a0 + K;
+    const a2 = a1 + K;
+    const a3 = a2 + K;
+    let q = 0;
+    for (; q + 4 <= N; q += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let k = 0, b = q; k < K; k++, b += N) {
+        const b0 = B[b], b1 = B[b + 1], b2 = B[b + 2], b3 = B[b + 3];
+        let a = A[a0 + k];
+        c00 += a * b0; c01 += a * b1; c02 += a * b2; c03 += a * b3;
+        a = A[a1 + k];
+        c10 += a * b0; c11 += a * b1; c12 += a * b2; c13 += a * b3;
+        a = A[a2 + k];
+        c20 += a * b0; c21 += a * b1; c22 += a * b2; c23 += a * b3;
+        a = A[a3 + k];
+        c30 += a * b0; c31 += a * b1; c32 += a * b2; c33 += a * b3;
+      }
+      let o = m * N + q;
+      C[o] = c00; C[o + 1] = c01; C[o + 2] = c02; C[o + 3] = c03; o += N;
+      C[o] = c10; C[o + 1] = c11; C[o + 2] = c12; C[o + 3] = c13; o += N;
+      C[o] = c20; C[o + 1] = c21; C[o + 2] = c22; C[o + 3] = c23; o += N;
+      C[o] = c30; C[o + 1] = c31; C[o + 2] = c32; C[o + 3] = c33;
+    }
+    for (; q < N; q++) for (let r = m; r < m + 4; r++) C[r * N + q] = dotF64(A, r * K, 1, B, q, N, K, 0);
+  }
+  for (; m < M; m++) for (let q = 0; q < N; q++) C[m * N + q] = dotF64(A, m * K, 1, B, q, N, K, 0);
+}
+
+function matmulF32(A: Float64Array, B: Float64Array, M: number, K: number, N: number, C: Float64Array): void {
+  const f = Math.fround;
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const a0 = m * K;
+    const a1 = a0 + K;
+    const a2 = a1 + K;
+    const a3 = a2 + K;
+    let q = 0;
+    for (; q + 4 <= N; q += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let k = 0, b = q; k < K; k++, b += N) {
+        const b0 = B[b], b1 = B[b + 1], b2 = B[b + 2], b3 = B[b + 3];
+        let a = A[a0 + k];
+        c00 = f(c00 + a * b0); c01 = f(c01 + a * b1); c02 = f(c02 + a * b2); c03 = f(c03 + a * b3);
+        a = A[a1 + k];
+        c10 = f(c10 + a * b0); c11 = f(c11 + a * b1); c12 = f(c12 + a * b2); c13 = f(c13 + a * b3);
+        a = A[a2 + k];
+        c20 = f(c20 + a * b0); c21 = f(c21 + a * b1); c22 = f(c22 + a * b2); c23 = f(c23 + a * b3);
+        a = A[a3 + k];
+        c30 = f(c30 + a * b0); c31 = f(c31 + a * b1); c32 = f(c32 + a * b2); c33 = f(c33 + a * b3);
+      }
+      let o = m * N + q;
+      C[o] = c00; C[o + 1] = c01; C[o + 2] = c02; C[o + 3] = c03; o += N;
+      C[o] = c10; C[o + 1] = c11; C[o + 2] = c12; C[o + 3] = c13; o += N;
+      C[o] = c20; C[o + 1] = c21; C[o + 2] = c22; C[o + 3] = c23; o += N;
+      C[o] = c30; C[o + 1] = c31; C[o + 2] = c32; C[o + 3] = c33;
+    }
+    for (; q < N; q++) for (let r = m; r < m + 4; r++) C[r * N + q] = dotF32(A, r * K, 1, B, q, N, K, 0);
+  }
+  for (; m < M; m++) for (let q = 0; q < N; q++) C[m * N + q] = dotF32(A, m * K, 1, B, q, N, K, 0);
+}
+
+/** start + Σ over k of A[a + k·as]·B[b + k·bs], in double. */
+function dotF64(A: Float64Array, a: number, as: number, B: Float64Array, b: number, bs: number, K: number, start: number): number {
+  let c = start;
+  for (let k = 0; k < K; k++, a += as, b += bs) c += A[a] * B[b];
+  return c;
+}
+
+/** The same, rounded to float32 after every multiply-add. */
+function dotF32(A: Float64Array, a: number, as: number, B: Float64Array, b: number, bs: number, K: number, start: number): number {
+  const f = Math.fround;
+  let c = start;
+  for (let k = 0; k < K; k++, a += as, b += bs) c = f(c + A[a] * B[b]);
+  return c;
+}
+
+// ------------------------------------------------------------------------------------------- register-blocked direct loops
+//
+// The same products without unfolding: the input (or output gradient) of one sample is copied once into a
+// zero-padded plane set, and each 4×4 tile of results reads its operands straight from it. Unfolding copies
+// every value KH·KW times; these read it in place.
+
+/**
+ * Sample n's C planes of H×W copied into zero-padded planes of (top + H + bottom) × (left + W + right),
+ * as a Float64Array (the products read doubles).
+ */
+export function padPlanes(
+  src: Storage, n: number, C: number, H: number, W: number, top: number, bottom: number, left: number, right: number,
+): Float64Array {
+  const Hp = top + H + bottom;
+  const Wp = left + W + right;
+  const out = new Float64Array(C * Hp * Wp);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < H; i++) {
+      const s = ((n * C + c) * H + i) * W;
+      const d = (c * Hp + top + i) * Wp + left;
+      for (let j = 0; j < W; j++) out[d + j] = src[s + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * A 4×4 tile of sums from zero over l < L of A[4·l + j]·B[bo[l] + base + p·bs] (j, p < 4): A holds 4 rows
+ * packed side by side, columns p read B at offsets bo[l] and a stride; `f32` rounds every step to float32.
+ * out[o + j·rs + p] receives row j, column p (the first `rows` rows), as is or (`add`) added to what it holds,
+ * the store rounding to the storage's dtype.
+ */
+export function tile4x4Out(
+  A: Float64Array, B: Float64Array, bo: Int32Array, base: number, bs: number, L: number,
+  out: Storage, o: number, rs: number, rows: number, add: boolean, f32: boolean,
+): void {
+  if (f32) tile4x4OutF32(A, B, bo, base, bs, L, out, o, rs, rows, add);
+  else tile4x4OutF64(A, B, bo, base, bs, L, out, o, rs, rows, add);
+}
+
+function tile4x4OutF32(
+  A: Float64Array, B: Float64Array, bo: Int32Array, base: number, bs: number, L: number, out: Storage, o: number, rs: number, rows: number, add: boolean,
+): void {
+  const f = Math.fround;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  const bs2 = 2 * bs;
+  const bs3 = 3 * bs;
+  for (let l = 0, a = 0; l < L; l++, a += 4) {
+    const b = bo[l] + base;
+    const b0 = B[b], b1 = B[b + bs], b2 = B[b + bs2], b3 = B[b + bs3];
+    let v = A[a];
+    c00 = f(c00 + v * b0); c01 = f(c01 + v * b1); c02 = f(c02 + v * b2); c03 = f(c03 + v * b3);
+    v = A[a + 1];
+    c10 = f(c10 + v * b0); c11 = f(c11 + v * b1); c12 = f(c12 + v * b2); c13 = f(c13 + v * b3);
+    v = A[a + 2];
+    c20 = f(c20 + v * b0); c21 = f(c21 + v * b1); c22 = f(c22 + v * b2); c23 = f(c23 + v * b3);
+    v = A[a + 3];
+    c30 = f(c30 + v * b0); c31 = f(c31 + v * b1); c32 = f(c32 + v * b2); c33 = f(c33 + v * b3);
+  }
+  // (written out: a helper taking the sums as arguments would box each one)
+  if (add) {
+    out[o] += c00; out[o + 1] += c01; out[o + 2] += c02; out[o + 3] += c03;
+    if (rows > 1) { o += rs; out[o] += c10; out[o + 1] += c11; out[o + 2] += c12; out[o + 3] += c13; }
+    if (rows > 2) { o += rs; out[o] += c20; out[o + 1] += c21; out[o + 2] += c22; out[o + 3] += c23; }
+    if (rows > 3) { o += rs; out[o] += c30; out[o + 1] += c31; out[o + 2] += c32; out[o + 3] += c33; }
+  } else {
+    out[o] = c00; out[o + 1] = c01; out[o + 2] = c02; out[o + 3] = c03;
+    if (rows > 1) { o += rs; out[o] = c10; out[o + 1] = c11; out[o + 2] = c12; out[o + 3] = c13; }
+    if (rows > 2) { o += rs; out[o] = c20; out[o + 1] = c21; out[o + 2] = c22; out[o + 3] = c23; }
+    if (rows > 3) { o += rs; out[o] = c30; out[o + 1] = c31; out[o + 2] = c32; out[o + 3] = c33; }
+  }
+}
+
+function tile4x4OutF64(
+  A: Float64Array, B: Float64Array, bo: Int32Array, base: number, bs: number, L: number, out: Storage, o: number, rs: number, rows: number, add: boolean,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  const bs2 = 2 * bs;
+  const bs3 = 3 * bs;
+  for (let l = 0, a = 0; l < L; l++, a += 4) {
+    const b = bo[l] + base;
+    const b0 = B[b], b1 = B[b + bs], b2 = B[b + bs2], b3 = B[b + bs3];
+    let v = A[a];
+    c00 += v * b0; c01 += v * b1; c02 += v * b2; c03 += v * b3;
+    v = A[a + 1];
+    c10 += v * b0; c11 += v * b1; c12 += v * b2; c13 += v * b3;
+    v = A[a + 2];
+    c20 += v * b0; c21 += v * b1; c22 += v * b2; c23 += v * b3;
+    v = A[a + 3];
+    c30 += v * b0; c31 += v * b1; c32 += v * b2; c33 += v * b3;
+  }
+  // (written out: a helper taking the sums as arguments would box each one)
+  if (add) {
+    out[o] += c00; out[o + 1] += c01; out[o + 2] += c02; out[o + 3] += c03;
+    if (rows > 1) { o += rs; out[o] += c10; out[o + 1] += c11; out[o + 2] += c12; out[o + 3] += c13; }
+    if (rows > 2) { o += rs; out[o] += c20; out[o + 1] += c21; out[o + 2] += c22; out[o + 3] += c23; }
+    if (rows > 3) { o += rs; out[o] += c30; out[o + 1] += c31; out[o + 2] += c32; out[o + 3] += c33; }
+  } else {
+    out[o] = c00; out[o + 1] = c01; out[o + 2] = c02; out[o + 3] = c03;
+    if (rows > 1) { o += rs; out[o] = c10; out[o + 1] = c11; out[o + 2] = c12; out[o + 3] = c13; }
+    if (rows > 2) { o += rs; out[o] = c20; out[o + 1] = c21; out[o + 2] = c22; out[o + 3] = c23; }
+    if (rows > 3) { o += rs; out[o] = c30; out[o + 1] = c31; out[o + 2] = c32; out[o + 3] = c33; }
+  }
+}
+
+/** One element of a tile (row j, column p) continued over l < L, for the edges a 4×4 tile does not cover. */
+export function tileElement(A: Float64Array, j: number, B: Float64Array, bo: Int32Array, at: number, L: number, start: number, f32: boolean): number {
+  let c = start;
+  if (f32) {
+    const f = Math.fround;
+    for (let l = 0; l < L; l++) c = f(c + A[4 * l + j] * B[bo[l] + at]);
+  } else {
+    for (let l = 0; l < L; l++) c = c + A[4 * l + j] * B[bo[l] + at];
+  }
+  return c;
+}
+
+/**
+ * The weight-gradient tile: acc[4·j + k] (out-channel j, tap k) continues its sums over the output positions
+ * (oh, ow) in order with g[gBase + j·P + oh·OW + ow] · X[xo[k] + oh·rs + ow·cs] — the output gradient of
+ * 4 channels against the padded input under 4 taps.
+ */
+export function weightTile4x4(
+  gv: Float64Array, gBase: number, P: number, X: Float64Array, xo: Int32Array, OH: number, OW: number, rs: number, cs: number,
+  acc: Float64Array, f32: boolean,
+): void {
+  if (f32) weightTile4x4F32(gv, gBase, P, X, xo, OH, OW, rs, cs, acc);
+  else weightTile4x4F64(gv, gBase, P, X, xo, OH, OW, rs, cs, acc);
+}
+
+function weightTile4x4F32(
+  gv: Float64Array, gBase: number, P: number, X: Float64Array, xo: Int32Array, OH: number, OW: number, rs: number, cs: number, acc: Float64Array,
+): void {
+  const f = Math.fround;
+  let c00 = acc[0], c01 = acc[1], c02 = acc[2], c03 = acc[3], c10 = acc[4], c11 = acc[5], c12 = acc[6], c13 = acc[7];
+  let c20 = acc[8], c21 = acc[9], c22 = acc[10], c23 = acc[11], c30 = acc[12], c31 = acc[13], c32 = acc[14], c33 = acc[15];
+  const x0 = xo[0], x1 = xo[1], x2 = xo[2], x3 = xo[3];
+  const g1 = gBase + P, g2 = g1 + P, g3 = g2 + P;
+  for (let oh = 0; oh < OH; oh++) {
+    const gr = oh * OW;
+    let xr = oh * rs;
+    for (let ow = 0; ow < OW; ow++, xr += cs) {
+      const p = gr + ow;
+      const b0 = X[x0 + xr], b1 = X[x1 + xr], b2 = X[x2 + xr], b3 = X[x3 + xr];
+      let v = gv[gBase + p];
+      c00 = f(c00 + v * b0); c01 = f(c01 + v * b1); c02 = f(c02 + v * b2); c03 = f(c03 + v * b3);
+      v = gv[g1 + p];
+      c10 = f(c10 + v * b0); c11 = f(c11 + v * b1); c12 = f(c12 + v * b2); c13 = f(c13 + v * b3);
+      v = gv[g2 + p];
+      c20 = f(c20 + v * b0); c21 = f(c21 + v * b1); c22 = f(c22 + v * b2); c23 = f(c23 + v * b3);
+      v = gv[g3 + p];
+      c30 = f(c30 + v * b0); c31 = f(c31 + v * b1); c32 = f(c32 + v * b2); c33 = f(c33 + v * b3);
+    }
+  }
+  acc[0] = c00; acc[1] = c01; acc[2] = c02; acc[3] = c03; acc[4] = c10; acc[5] = c11; acc[6] = c12; acc[7] = c13;
+  acc[8] = c20; acc[9] = c21; acc[10] = c22; acc[11] = c23; acc[12] = c30; acc[13] = c31; acc[14] = c32; acc[15] = c33;
+}
+
+function weightTile4x4F64(
+  gv: Float64Array, gBase: number, P: number, X: Float64Array, xo: Int32Array, OH: number, OW: number, rs: number, cs: number, acc: Float64Array,
+): void {
+  let c00 = acc[0], c01 = acc[1], c02 = acc[2], c03 = acc[3], c10 = acc[4], c11 = acc[5], c12 = acc[6], c13 = acc[7];
+  let c20 = acc[8], c21 = acc[9], c22 = acc[10], c23 = acc[11], c30 = acc[12], c31 = acc[13], c32 = acc[14], c33 = acc[15];
+  const x0 = xo[0], x1 = xo[1], x2 = xo[2], x3 = xo[3];
+  const g1 = gBase + P, g2 = g1 + P, g3 = g2 + P;
+  for (let oh = 0; oh < OH; oh++) {
+    const gr = oh * OW;
+    let xr = oh * rs;
+    for (let ow = 0; ow < OW; ow++, xr += cs) {
+      const p = gr + ow;
+      const b0 = X[x0 + xr], b1 = X[x1 + xr], b2 = X[x2 + xr], b3 = X[x3 + xr];
+      let v = gv[gBase + p];
+      c00 += v * b0; c01 += v * b1; c02 += v * b2; c03 += v * b3;
+      v = gv[g1 + p];
+      c10 += v * b0; c11 += v * b1; c12 += v * b2; c13 += v * b3;
+      v = gv[g2 + p];
+      c20 += v * b0; c21 += v * b1; c22 += v * b2; c23 += v * b3;
+      v = gv[g3 + p];
+      c30 += v * b0; c31 += v * b1; c32 += v * b2; c33 += v * b3;
+    }
+  }
+  acc[0] = c00; acc[1] = c01; acc[2] = c02; acc[3] = c03; acc[4] = c10; acc[5] = c11; acc[6] = c12; acc[7] = c13;
+  acc[8] = c20; acc[9] = c21; acc[10] = c22; acc[11] = c23; acc[12] = c30; acc[13] = c31; acc[14] = c32; acc[15] = c33;
+}
+
+/** One weight-gradient element (channel row gRow, tap offset xOff) continued over the positions, for the edges. */
+export function weightElement(
+  gv: Float64Array, gRow: number, X: Float64Array, xOff: number, OH: number, OW: number, rs: number, cs: number, start: number, f32: boolean,
+): number {
+  let c = start;
+  const f = Math.fround;
+  for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) {
+      const t = gv[gRow + oh * OW + ow] * X[xOff + oh * rs + ow * cs];
+      c = f32 ? f(c + t) : c + t;
+    }
+  }
+  return c;
+}

@@ -1,0 +1,120 @@
+// conv2d's register-blocked products (src/ops/conv-gemm.ts) against its direct loops (src/ops/conv.ts): the same
+// bits for the output and every gradient, on random shapes with strides, padding, dilation, channel counts on
+// both sides of oneDNN's 16-channel blocks, float32 (oneDNN and native backends) and float64 — the products are
+// only a faster way to add the same terms in the same order. Also against the textbook loop of
+// bench/baseline/naive-conv.ts, to rounding.
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as torch from '../../src/index.js';
+import type { DType, Tensor } from '../../src/index.js';
+import { convProducts } from '../../src/ops/conv-gemm.js';
+import { naiveConvBackward, naiveConvForward } from '../../bench/baseline/naive-conv.js';
+
+interface Case {
+  dtype: DType; N: number; C: number; H: number; W: number; CO: number; KH: number; KW: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; bias: boolean; seed: number;
+}
+
+const DEFAULT_MIN = convProducts.minMacs;
+afterEach(() => { convProducts.minMacs = DEFAULT_MIN; });
+
+interface Run { y: number[]; gx: number[]; gw: number[]; gb: number[]; x: Tensor; w: Tensor; b: Tensor | null; go: Tensor }
+
+function run(c: Case, products: boolean): Run {
+  convProducts.minMacs = products ? 0 : Infinity;
+  const gen = new torch.Generator(c.seed);
+  const x = torch.rand([c.N, c.C, c.H, c.W], { dtype: c.dtype, generator: gen }).sub(0.5).requiresGrad_();
+  const w = torch.rand([c.CO, c.C, c.KH, c.KW], { dtype: c.dtype, generator: gen }).sub(0.5).requiresGrad_();
+  const b = c.bias ? torch.rand([c.CO], { dtype: c.dtype, generator: gen }).requiresGrad_() : null;
+  const y = torch.nn.functional.conv2d(x, w, b, { stride: [c.sh, c.sw], padding: [c.ph, c.pw], dilation: [c.dh, c.dw] });
+  const go = torch.rand(y.shape as number[], { dtype: c.dtype, generator: gen }).sub(0.5);
+  y.backward(go);
+  return { y: y.toArray(), gx: x.grad!.toArray(), gw: w.grad!.toArray(), gb: b ? b.grad!.toArray() : [], x, w, b, go };
+}
+
+const caseArb = fc.record({
+  dtype: fc.constantFrom<DType>('float32', 'float64'),
+  N: fc.integer({ min: 1, max: 4 }),
+  C: fc.integer({ min: 1, max: 20 }),
+  H: fc.integer({ min: 1, max: 11 }),
+  W: fc.integer({ min: 1, max: 11 }),
+  CO: fc.integer({ min: 1, max: 19 }),
+  KH: fc.integer({ min: 1, max: 4 }),
+  KW: fc.integer({ min: 1, max: 4 }),
+  sh: fc.integer({ min: 1, max: 3 }),
+  sw: fc.integer({ min: 1, max: 3 }),
+  ph: fc.integer({ min: 0, max: 2 }),
+  pw: fc.integer({ min: 0, max: 2 }),
+  dh: fc.integer({ min: 1, max: 2 }),
+  dw: fc.integer({ min: 1, max: 2 }),
+  bias: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1 << 30 }),
+}).filter((c) => c.H + 2 * c.ph >= c.dh * (c.KH - 1) + 1 && c.W + 2 * c.pw >= c.dw * (c.KW - 1) + 1);
+
+describe('conv2d: products = direct loops, bit for bit', () => {
+  it('on random shapes (stride, padding, dilation, channel blocks, float32/float64, with and without bias)', () => {
+    fc.assert(fc.property(caseArb, (c) => {
+      const direct = run(c, false);
+      const products = run(c, true);
+      expect(products.y).toEqual(direct.y);
+      expect(products.gx).toEqual(direct.gx);
+      expect(products.gw).toEqual(direct.gw);
+      expect(products.gb).toEqual(direct.gb);
+    }), { numRuns: 150 });
+  });
+
+  const fixed: Array<[string, Partial<Case>]> = [
+    ['the benchmark shape, oneDNN float32', { dtype: 'float32', N: 8, C: 8, H: 28, W: 28, CO: 16, KH: 3, KW: 3, ph: 1, pw: 1 }],
+    ['the benchmark shape, float64', { dtype: 'float64', N: 8, C: 8, H: 28, W: 28, CO: 16, KH: 3, KW: 3, ph: 1, pw: 1 }],
+    ['native float32 (one sample), 5×5, two input-channel blocks', { dtype: 'float32', N: 1, C: 20, H: 9, W: 13, CO: 6, KH: 5, KW: 5, ph: 2, pw: 1 }],
+    ['oneDNN float32, stride 2 (unfolded output gradient)', { dtype: 'float32', N: 3, C: 17, H: 12, W: 10, CO: 18, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 }],
+    ['output widths that are not multiples of 4, 33 out-channels', { dtype: 'float32', N: 2, C: 3, H: 7, W: 7, CO: 33, KH: 2, KW: 2 }],
+  ];
+  for (const [name, p] of fixed) {
+    it(name, () => {
+      const c: Case = { dtype: 'float32', N: 1, C: 1, H: 4, W: 4, CO: 1, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, bias: true, seed: 5, ...p };
+      const direct = run(c, false);
+      const products = run(c, true);
+      expect(products.y).toEqual(direct.y);
+      expect(products.gx).toEqual(direct.gx);
+      expect(products.gw).toEqual(direct.gw);
+      expect(products.gb).toEqual(direct.gb);
+    });
+  }
+
+  it('gradients fall back to the direct loops when a weight or output gradient is not finite (∞·0 would be NaN)', () => {
+    const grads = (products: boolean, wInf: boolean) => {
+      convProducts.minMacs = products ? 0 : Infinity;
+      const x = torch.ones([2, 1, 3, 3], { requiresGrad: true });
+      const w = torch.tensor([[[[wInf ? Infinity : 2, 1], [1, 1]]]], { requiresGrad: true });
+      const y = torch.nn.functional.conv2d(x, w, null, { padding: 1 });
+      const go = torch.onesLike(y).detach();
+      if (!wInf) go.data[0] = Infinity;
+      y.backward(go);
+      return [...x.grad!.toArray(), ...w.grad!.toArray()];
+    };
+    for (const wInf of [true, false]) expect(grads(true, wInf)).toEqual(grads(false, wInf));
+  });
+});
+
+describe('conv2d against the textbook loop (bench/baseline/naive-conv.ts)', () => {
+  for (const dtype of ['float32', 'float64'] as DType[]) {
+    it(`${dtype}: output and gradients agree to rounding`, () => {
+      const c: Case = { dtype, N: 4, C: 8, H: 12, W: 12, CO: 16, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, bias: true, seed: 3 };
+      const r = run(c, true);
+      const g = { N: c.N, C: c.C, H: c.H, W: c.W, CO: c.CO, KH: c.KH, KW: c.KW, sh: c.sh, sw: c.sw, ph: c.ph, pw: c.pw };
+      const y = new Float64Array(r.y.length);
+      naiveConvForward(r.x.data, r.w.data, r.b!.data, g, y, false);
+      const gx = new Float64Array(r.gx.length);
+      const gw = new Float64Array(r.gw.length);
+      const gb = new Float64Array(r.gb.length);
+      naiveConvBackward(r.x.data, r.w.data, r.go.data, g, gx, gw, gb);
+      const tol = dtype === 'float32' ? 1e-5 : 1e-12;
+      const close = (a: number[], e: Float64Array) => a.forEach((v, i) => expect(Math.abs(v - e[i])).toBeLessThanOrEqual(tol * (1 + Math.abs(e[i]))));
+      close(r.y, y);
+      close(r.gx, gx);
+      close(r.gw, gw);
+      close(r.gb, gb);
+    });
+  }
+});
