@@ -21,6 +21,8 @@ export interface MemoryResult {
   heapAt40k: number;
   /** (heapAt40k - heapAt1k) / 39,000 steps, in bytes. */
   growthPerStep: number;
+  /** Least-squares slope of the heap over all checkpoints, bytes per step. */
+  slope: number;
   /** Bytes allocated by one step (median over the clean windows). */
   allocatedPerStep: number;
   windows: number;
@@ -63,8 +65,12 @@ export async function memoryChild(): Promise<void> {
   let gcs = 0;
   const obs = new PerformanceObserver((list) => { gcs += list.getEntries().length; });
   obs.observe({ entryTypes: ['gc'] });
-  const step = tutorialStepper(0);
   let sink = 0;
+  // A warm-up run on another model first, so that compiling the step's functions (code, feedback) happens
+  // before the first checkpoint and is not mistaken for growth per step.
+  const warm = tutorialStepper(1);
+  for (let i = 0; i < 5000; i++) sink += warm();
+  const step = tutorialStepper(0);
   // heap after a full GC at checkpoints up to 40,000 steps
   const heap: Record<number, number> = {};
   let done = 0;
@@ -87,8 +93,16 @@ export async function memoryChild(): Promise<void> {
   }
   obs.disconnect();
   perStep.sort((a, b) => a - b);
+  // least-squares slope of heap against steps over the checkpoints
+  const xs = CHECKPOINTS.map(Number);
+  const ys = CHECKPOINTS.map((at) => heap[at]);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxy = 0;
+  let sxx = 0;
+  xs.forEach((x, i) => { sxy += (x - mx) * (ys[i] - my); sxx += (x - mx) ** 2; });
   const result: MemoryResult = {
-    heap, heapAt1k: heap[1000], heapAt40k: heap[40_000], growthPerStep: (heap[40_000] - heap[1000]) / 39_000,
+    heap, heapAt1k: heap[1000], heapAt40k: heap[40_000], growthPerStep: (heap[40_000] - heap[1000]) / 39_000, slope: sxy / sxx,
     allocatedPerStep: perStep.length > 0 ? perStep[perStep.length >> 1] : NaN, windows: perStep.length,
   };
   process.stdout.write(`${JSON.stringify({ ...result, sink: Number.isFinite(sink) })}\n`);

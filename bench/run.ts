@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     console.log(markdownTable([
       ...Object.entries(m.heap).map(([at, bytes]) => ({ measure: `heap after ${Number(at).toLocaleString('en')} steps (after full GC)`, value: `${fmt(bytes / 1024)} KiB` })),
       { measure: 'growth per step, 1,000 → 40,000', value: `${fmt(m.growthPerStep)} B` },
+      { measure: 'slope of heap over all checkpoints', value: `${fmt(m.slope)} B/step` },
       { measure: `allocated per step (median of ${m.windows} GC-free windows)`, value: `${fmt(m.allocatedPerStep)} B` },
     ]));
     console.log('');
