@@ -9,4 +9,23 @@
  * The exact emulation lives with the random generator, which needs the same single rounding for `uniform_`;
  * these are its names in the optimisers' vocabulary.
  */
-export { fmaFloat32 as fmaF32, fmaFloat64 as fmaF64 } from '../random/rounding.js';
+import { fmaFloat32, fmaFloat64 } from '../random/rounding.js';
+
+export { fmaFloat64 as fmaF64 };
+
+/**
+ * `fmaFloat32(a, b, c)` — the float32 nearest to a·b + c, rounded once — with a shortcut for the common case,
+ * since the optimisers call it several times per parameter per step. For float32 a and b the product p = a·b is
+ * exact in a double and s = p + c is the double nearest to the exact sum, so fround(s) is already the answer
+ * unless s is exactly halfway between two float32 values while the exact sum is not (then the tie would be
+ * broken the wrong way): s is such a midpoint exactly when t = 2s − fround(s), the float32 on its other side,
+ * is itself a float32. Only that rare case (and non-finite ones) goes to the exact emulation.
+ */
+export function fmaF32(a: number, b: number, c: number): number {
+  const s = a * b + c;
+  const r = Math.fround(s);
+  if (r === s) return r; // a float32 already (any inexactness of s is far below half a float32 ulp)
+  const t = r + 2 * (s - r);
+  if (Math.fround(t) !== t && r - r === 0) return r; // not a midpoint, and finite
+  return fmaFloat32(a, b, c);
+}
