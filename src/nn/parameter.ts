@@ -1,3 +1,4 @@
+import { contiguousStrides } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -7,11 +8,18 @@ import { Tensor } from '../tensor/tensor.js';
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     if (!(data instanceof Tensor)) throw new TypeError(`Parameter: expected a Tensor, got ${typeof data}`);
-    super(data.data, data.shape, data.strides, data.offset, requiresGrad);
+    // row-major strides are left implicit (the Tensor then knows it is dense without looking at them)
+    super(data.data, data.shape, hasRowMajorStrides(data) ? undefined : data.strides, data.offset, requiresGrad);
   }
 
   /** PyTorch's repr: 'Parameter containing:\ntensor([...], requires_grad=True)'. */
   override toString(): string {
     return `Parameter containing:\n${super.toString()}`;
   }
+}
+
+function hasRowMajorStrides(t: Tensor): boolean {
+  const strides = t.strides;
+  const rowMajor = contiguousStrides(t.shape);
+  return strides.length === rowMajor.length && strides.every((s, i) => s === rowMajor[i]);
 }

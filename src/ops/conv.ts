@@ -653,11 +653,11 @@ function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage, 
     for (let ci = 0; ci < C; ci++) {
       for (let kh = 0; kh < KH; kh++) {
         // the output rows whose tap kh lands inside the input: ih = oh·sh - ph + kh in [0, H)
-        const ohLo = Math.max(0, Math.ceil((ph - kh) / sh));
-        const ohHi = Math.min(OH, Math.floor((H - 1 + ph - kh) / sh) + 1);
+        const ohLo = Math.max(0, sh === 1 ? ph - kh : Math.ceil((ph - kh) / sh));
+        const ohHi = Math.min(OH, sh === 1 ? H + ph - kh : Math.floor((H - 1 + ph - kh) / sh) + 1);
         for (let kw = 0; kw < KW; kw++, o++) {
-          const owLo = Math.max(0, Math.ceil((pw - kw) / sw));
-          const owHi = Math.min(OW, Math.floor((W - 1 + pw - kw) / sw) + 1);
+          const owLo = Math.max(0, sw === 1 ? pw - kw : Math.ceil((pw - kw) / sw));
+          const owHi = Math.min(OW, sw === 1 ? W + pw - kw : Math.floor((W - 1 + pw - kw) / sw) + 1);
           let total = 0;
           for (let n = 0; n < N; n++) {
             let acc = 0;
@@ -689,11 +689,11 @@ function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage, 
     for (let ci = 0; ci < C; ci++) {
       for (let kh = 0; kh < KH; kh++) {
         // the output rows whose tap kh lands inside the input: ih = oh·sh - ph + kh in [0, H)
-        const ohLo = Math.max(0, Math.ceil((ph - kh) / sh));
-        const ohHi = Math.min(OH, Math.floor((H - 1 + ph - kh) / sh) + 1);
+        const ohLo = Math.max(0, sh === 1 ? ph - kh : Math.ceil((ph - kh) / sh));
+        const ohHi = Math.min(OH, sh === 1 ? H + ph - kh : Math.floor((H - 1 + ph - kh) / sh) + 1);
         for (let kw = 0; kw < KW; kw++, o++) {
-          const owLo = Math.max(0, Math.ceil((pw - kw) / sw));
-          const owHi = Math.min(OW, Math.floor((W - 1 + pw - kw) / sw) + 1);
+          const owLo = Math.max(0, sw === 1 ? pw - kw : Math.ceil((pw - kw) / sw));
+          const owHi = Math.min(OW, sw === 1 ? W + pw - kw : Math.floor((W - 1 + pw - kw) / sw) + 1);
           let total = 0;
           for (let n = 0; n < N; n++) {
             let acc = 0;
