@@ -160,7 +160,24 @@ export function sumAll(src: Storage, n: number): number {
   const f32 = src instanceof Float32Array;
   const r = f32 ? Math.fround : identity;
   const V = f32 ? 8 : 4;
+  if (n < V) return r(0 + shortRowSum(src, n, r));
   return r(0 + (n >= V ? vectorRowSum(src, 0, n, V, r) : rowSum(src, 0, 1, n, r)));
+}
+
+/**
+ * rowSum(src, 0, 1, n) for n < 8, written out: at most one element per interleaved partial sum (each partial is
+ * then `0 + it`, as cascadeLane leaves a single element), the rest added into the first, then the partials in
+ * order. The conv2d bias gradient of the tutorial's one-channel maps takes this path every step.
+ */
+function shortRowSum(src: Storage, n: number, r: (x: number) => number): number {
+  if (n < 4) {
+    let p0 = 0;
+    for (let i = 0; i < n; i++) p0 = r(p0 + src[i]);
+    return p0;
+  }
+  let p0 = r(0 + src[0]);
+  for (let i = 4; i < n; i++) p0 = r(p0 + src[i]);
+  return r(r(r(p0 + r(0 + src[1])) + r(0 + src[2])) + r(0 + src[3]));
 }
 
 function identity(x: number): number {

@@ -6,6 +6,7 @@ import * as torch from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
 import { contiguousStrides } from '../../src/tensor/shape.js';
 import { leafGradBuffer } from '../../src/autograd/engine.js';
+import { sumAll } from '../../src/ops/linalg.js';
 
 const DTYPES: DType[] = ['float32', 'float64'];
 
@@ -101,6 +102,39 @@ describe('conv2d adding parameter gradients straight into .grad = the engine add
     y.backward(torch.ones([1, 1, 1, 1]));
     expect(w.grad!.toArray()).toEqual([2, 2, 2, 2]);
   });
+});
+
+describe('sumAll for short runs = ATen\'s row_sum', () => {
+  // ATen's row_sum/cascade_sum for runs shorter than 16 per lane (a copy of linalg's general code path)
+  function lane(v: ArrayLike<number>, base: number, stride: number, size: number, r: (x: number) => number): number {
+    let a0 = 0;
+    for (let i = 0, p = base; i < size; i++, p += stride) a0 = r(a0 + v[p]);
+    return r(r(r(a0 + 0) + 0) + 0);
+  }
+  function rowSum(v: ArrayLike<number>, n: number, r: (x: number) => number): number {
+    const k = Math.floor(n / 4);
+    let p0 = lane(v, 0, 4, k, r);
+    const p1 = lane(v, 1, 4, k, r);
+    const p2 = lane(v, 2, 4, k, r);
+    const p3 = lane(v, 3, 4, k, r);
+    for (let i = k * 4; i < n; i++) p0 = r(p0 + v[i]);
+    return r(r(r(p0 + p1) + p2) + p3);
+  }
+  for (const dtype of DTYPES) {
+    it(`${dtype}, 1 to 7 elements, with -0, ties and cancellations`, () => {
+      const r = dtype === 'float32' ? Math.fround : (x: number) => x;
+      const gen = new torch.Generator(3);
+      for (let n = 1; n < 8; n++) {
+        for (let k = 0; k < 200; k++) {
+          const v = torch.rand([n], { dtype, generator: gen }).sub(0.5).mul(k % 2 === 0 ? 1 : 1e8).data;
+          if (k % 7 === 0) v[0] = -0;
+          if (k % 11 === 0 && n > 1) v[1] = -v[0];
+          const want = dtype === 'float64' && n >= 4 ? null : r(0 + rowSum(v, n, r));
+          if (want !== null) expect(Object.is(sumAll(v, n), want)).toBe(true);
+        }
+      }
+    });
+  }
 });
 
 describe('views and iteration', () => {
