@@ -1,11 +1,12 @@
 import { ADDED_TO_GRAD, leafGradBuffer } from '../autograd/engine.js';
 import { needsGrad, recordSaved } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
-import { shapeString } from '../tensor/shape.js';
+import { numelOf, shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
   convProducts, gradCol, matmul, padPlanes, tile4x4Out, tileElement, weightElement, weightTile4x4,
 } from './conv-gemm.js';
+import { type ConvPlan, convPlans, findPlan, makePlan, planForward, planInputGrad, planWeightGrad } from './conv-tiny.js';
 import { sumAll, sumDims, tnLanes } from './linalg.js';
 
 export type IntPair = number | readonly [number, number];
@@ -125,39 +126,72 @@ function geometry(input: Tensor, weight: Tensor, bias: Tensor | null, options: C
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const b = bias ?? null;
-  const g = geometry(input, weight, b, options);
+  // a layer meets the same shapes every step: its plan (src/ops/conv-tiny.ts) skips geometry and validation
+  let plan = options.groups === undefined || options.groups === 1
+    ? findPlan<Geometry>(input, weight, b, rawPair(options.stride, 0, 1), rawPair(options.stride, 1, 1), rawPair(options.padding, 0, 0),
+      rawPair(options.padding, 1, 0), rawPair(options.dilation, 0, 1), rawPair(options.dilation, 1, 1))
+    : null;
+  const g = plan?.g ?? geometry(input, weight, b, options);
+  if (plan === null && !g.mkldnn && g.N * g.CO * g.OH * g.OW * g.C * g.KH * g.KW <= convPlans.maxMacs) plan = makePlan(input, weight, b, g);
   const x = input.values();
   const w = weight.values();
   const bv = b ? b.values() : null;
   const out = allocate(g.dtype, g.N * g.CO * g.OH * g.OW);
-  if (usesIm2col(g)) forwardIm2col(g, x, w, bv, out);
+  if (plan !== null) planForward(plan, x, w, bv, out, g.dtype === 'float32');
+  else if (usesIm2col(g)) forwardIm2col(g, x, w, bv, out);
   else forwardDirect(g, x, w, bv, out);
   const unbatched = input.shape.length === 3;
   const result = new Tensor(out, unbatched ? [g.CO, g.OH, g.OW] : [g.N, g.CO, g.OH, g.OW]);
   if (!needsGrad(input, weight, b)) return result;
-  const saved: ConvSaved = { g, x, w, input, weight, bias: b };
+  const saved: ConvSaved = { g, x, w, input, weight, bias: b, plan };
   return recordSaved(result, unbatched ? 'SqueezeBackward1' : 'ConvolutionBackward0', [input, weight, b], convBackward, saved);
 }
 
-/** What conv2d's backward reads: the geometry, the input and weight values, and the three operands. */
-interface ConvSaved { g: Geometry; x: Storage; w: Storage; input: Tensor; weight: Tensor; bias: Tensor | null }
+/** An IntPair option's value without validation (NaN where it is neither a number nor a pair: geometry() says why). */
+function rawPair(v: IntPair | undefined, which: 0 | 1, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number') return v;
+  return Array.isArray(v) ? v[which] : NaN;
+}
+
+/** What conv2d's backward reads: the geometry, the input and weight values, the three operands, the plan if any. */
+interface ConvSaved {
+  g: Geometry; x: Storage; w: Storage; input: Tensor; weight: Tensor; bias: Tensor | null; plan: ConvPlan<Geometry> | null;
+}
 
 function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
   const gv = grad.values();
-  const { g, input, weight, bias } = s;
+  const { g, input, weight, bias, plan } = s;
   // a parameter's gradient may go straight into its .grad (see leafGradBuffer) unless it is also another operand
   const direct = input !== weight && input !== bias && weight !== bias;
+  let gx: Tensor | null = null;
+  if (input.requiresGrad) {
+    if (plan === null) gx = new Tensor(inputGrad(g, gv, s.w), input.shape);
+    else {
+      const data = allocate(g.dtype, s.x.length);
+      planInputGrad(plan, gv, s.w, data, g.dtype === 'float32');
+      gx = new Tensor(data, input.shape);
+    }
+  }
   return [
-    input.requiresGrad ? new Tensor(inputGrad(g, gv, s.w), input.shape) : null,
-    weight.requiresGrad ? weightGradient(g, gv, s.x, weight, direct) : null,
+    gx,
+    weight.requiresGrad ? weightGradient(g, gv, s.x, weight, direct, plan) : null,
     bias?.requiresGrad ? biasGradient(g, gv, bias, direct) : null,
   ];
 }
 
-/** The weight's gradient as a tensor, or added into weight.grad where the native loop computes it. */
-function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Tensor, direct: boolean): Tensor {
+/** The weight's gradient as a tensor, or added into weight.grad where the native loop (or its plan) computes it. */
+function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Tensor, direct: boolean, plan: ConvPlan<Geometry> | null): Tensor {
   const f32 = g.dtype === 'float32';
-  const native = !g.mkldnn && g.dh === 1 && g.dw === 1 && !(f32 && tnLanes(true, g.C * g.KH * g.KW, g.CO, g.OH * g.OW));
+  // (float32 products OpenBLAS sums over 16 lanes keep weightGrad's own loop)
+  const lanes = f32 && tnLanes(true, g.C * g.KH * g.KW, g.CO, g.OH * g.OW);
+  if (plan !== null && !lanes) {
+    const into = direct ? leafGradBuffer(weight) : null;
+    const gw = into ?? allocate(g.dtype, numelOf(weight.shape));
+    planWeightGrad(plan, gv, x, gw, into !== null, f32);
+    return into !== null ? ADDED_TO_GRAD : new Tensor(gw, weight.shape);
+  }
+  const native = !g.mkldnn && g.dh === 1 && g.dw === 1 && !lanes;
   const into = direct && native ? leafGradBuffer(weight) : null;
   if (into === null) return new Tensor(weightGrad(g, gv, x), weight.shape);
   if (f32) weightGradNativeF32(g, gv, x, into, true);

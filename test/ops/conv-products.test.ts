@@ -1,4 +1,5 @@
-// conv2d's register-blocked products (src/ops/conv-gemm.ts) against its direct loops (src/ops/conv.ts): the same
+// conv2d's register-blocked products (src/ops/conv-gemm.ts) and its tiny-problem plans (src/ops/conv-tiny.ts)
+// against its direct loops (src/ops/conv.ts): the same
 // bits for the output and every gradient, on random shapes with strides, padding, dilation, channel counts on
 // both sides of oneDNN's 16-channel blocks, float32 (oneDNN and native backends) and float64 — the products are
 // only a faster way to add the same terms in the same order. Also against the textbook loop of
@@ -8,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
 import { convProducts } from '../../src/ops/conv-gemm.js';
+import { convPlans } from '../../src/ops/conv-tiny.js';
 import { naiveConvBackward, naiveConvForward } from '../../bench/baseline/naive-conv.js';
 
 interface Case {
@@ -16,12 +18,17 @@ interface Case {
 }
 
 const DEFAULT_MIN = convProducts.minMacs;
-afterEach(() => { convProducts.minMacs = DEFAULT_MIN; });
+const DEFAULT_PLANS = convPlans.maxMacs;
+afterEach(() => {
+  convProducts.minMacs = DEFAULT_MIN;
+  convPlans.maxMacs = DEFAULT_PLANS;
+});
 
 interface Run { y: number[]; gx: number[]; gw: number[]; gb: number[]; x: Tensor; w: Tensor; b: Tensor | null; go: Tensor }
 
-function run(c: Case, products: boolean): Run {
+function run(c: Case, products: boolean, plans = false): Run {
   convProducts.minMacs = products ? 0 : Infinity;
+  convPlans.maxMacs = plans ? Infinity : 0;
   const gen = new torch.Generator(c.seed);
   const x = torch.rand([c.N, c.C, c.H, c.W], { dtype: c.dtype, generator: gen }).sub(0.5).requiresGrad_();
   const w = torch.rand([c.CO, c.C, c.KH, c.KW], { dtype: c.dtype, generator: gen }).sub(0.5).requiresGrad_();
@@ -94,6 +101,45 @@ describe('conv2d: products = direct loops, bit for bit', () => {
       return [...x.grad!.toArray(), ...w.grad!.toArray()];
     };
     for (const wInf of [true, false]) expect(grads(true, wInf)).toEqual(grads(false, wInf));
+  });
+});
+
+describe('conv2d: tiny-problem plans = direct loops, bit for bit', () => {
+  const tinyArb = caseArb.filter((c) => c.N * c.C * c.CO * c.KH * c.KW * c.H * c.W <= 4000);
+
+  it('on random small shapes (the plan is made, then reused with the weight)', () => {
+    fc.assert(fc.property(tinyArb, (c) => {
+      const direct = run(c, false, false);
+      const planned = run(c, false, true);
+      expect(planned.y).toEqual(direct.y);
+      expect(planned.gx).toEqual(direct.gx);
+      expect(planned.gw).toEqual(direct.gw);
+      expect(planned.gb).toEqual(direct.gb);
+    }), { numRuns: 200 });
+  });
+
+  it('one weight met with several input shapes in turn, gradients accumulating into .grad', () => {
+    const steps = (plans: boolean): number[] => {
+      convPlans.maxMacs = plans ? 1024 : 0;
+      const gen = new torch.Generator(9);
+      const w = torch.rand([2, 1, 2, 2], { generator: gen }).sub(0.5).requiresGrad_();
+      const b = torch.rand([2], { generator: gen }).requiresGrad_();
+      const out: number[] = [];
+      for (let k = 0; k < 12; k++) {
+        const size = 3 + (k % 5); // five shapes cycle through a cache of four plans
+        const x = torch.rand([1 + (k % 2), 1, size, size], { generator: gen }).sub(0.5).requiresGrad_();
+        const y = torch.nn.functional.conv2d(x, w, b, { padding: k % 3 });
+        y.backward(torch.fullLike(y, 0.5 - k / 10));
+        out.push(...y.toArray(), ...x.grad!.toArray(), ...w.grad!.toArray(), ...b.grad!.toArray());
+      }
+      return out;
+    };
+    expect(steps(true)).toEqual(steps(false));
+  });
+
+  it('float32 weight gradients OpenBLAS sums over 16 lanes keep that order (a plan is not used for them)', () => {
+    const c: Case = { dtype: 'float32', N: 1, C: 1, H: 9, W: 9, CO: 2, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, bias: true, seed: 4 };
+    expect(run(c, false, true).gw).toEqual(run(c, false, false).gw);
   });
 });
 
