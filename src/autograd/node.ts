@@ -5,10 +5,11 @@ export type BackwardFn = (gradOutput: Tensor) => ReadonlyArray<Tensor | null>;
 
 /**
  * The same as a plain function of what the op saved at forward time (`recordSaved`): the hot ops use this form,
- * so a step creates no closure (and no closure context) per op. `saved` is what its gradient needs (a tensor,
- * or an object), `scalar` an optional number beside it (leaky_relu's slope).
+ * so a step creates no closure (and no closure context) per op. `saved` is what its gradient needs: a tensor,
+ * or an object the op makes anyway. (No numeric slot beside it: a field that ever holds a non-integer number
+ * makes V8 box that field in every node.)
  */
-export type SavedBackwardFn<S> = (gradOutput: Tensor, saved: S, scalar: number) => ReadonlyArray<Tensor | null>;
+export type SavedBackwardFn<S> = (gradOutput: Tensor, saved: S) => ReadonlyArray<Tensor | null>;
 
 /**
  * One recorded op in the graph, PyTorch's `grad_fn`. `inputs[i]` is the i-th differentiable input, or null
@@ -24,7 +25,6 @@ export class Node {
   private backwardFn: SavedBackwardFn<unknown> | null;
   /** What the backward function reads (for a closure, nothing: it captured its values). */
   private saved: unknown;
-  private readonly scalar: number;
 
   constructor(
     /** PyTorch's class name, e.g. 'SigmoidBackward0', so printed tensors read like PyTorch's. */
@@ -32,11 +32,9 @@ export class Node {
     readonly inputs: ReadonlyArray<Tensor | null>,
     backwardFn: BackwardFn | SavedBackwardFn<unknown>,
     saved: unknown = null,
-    scalar = 0,
   ) {
     this.backwardFn = backwardFn as SavedBackwardFn<unknown>;
     this.saved = saved;
-    this.scalar = scalar;
   }
 
   get released(): boolean {
@@ -51,7 +49,7 @@ export class Node {
           '.backward(). Specify retainGraph: true if you need to backward through the graph a second time.',
       );
     }
-    return this.backwardFn(gradOutput, this.saved, this.scalar);
+    return this.backwardFn(gradOutput, this.saved);
   }
 
   /** Drops the backward function and the saved tensors, as PyTorch frees a graph after backward. */

@@ -11,10 +11,11 @@ export function needsGrad(a: Tensor, b?: Tensor | null, c?: Tensor | null): bool
 
 /**
  * Attaches the backward closure to an op's output when any input requires grad (micrograd's `_backward`).
- * Inputs that do not require grad are recorded as null so the closure can skip their gradients.
+ * Inputs that do not require grad are recorded as null so the closure can skip their gradients. The node takes
+ * the `inputs` array as it is given (it nulls those entries in it): pass a fresh array.
  */
-export function record(output: Tensor, name: string, inputs: ReadonlyArray<Tensor | null>, fn: BackwardFn): Tensor {
-  return attach(output, name, inputs, fn, null, 0);
+export function record(output: Tensor, name: string, inputs: Array<Tensor | null>, fn: BackwardFn): Tensor {
+  return attach(output, name, inputs, fn, null);
 }
 
 /**
@@ -22,27 +23,25 @@ export function record(output: Tensor, name: string, inputs: ReadonlyArray<Tenso
  * the form of the ops every training step runs, which then allocate no closure.
  */
 export function recordSaved<S>(
-  output: Tensor, name: string, inputs: ReadonlyArray<Tensor | null>, fn: SavedBackwardFn<S>, saved: S, scalar = 0,
+  output: Tensor, name: string, inputs: Array<Tensor | null>, fn: SavedBackwardFn<S>, saved: S,
 ): Tensor {
-  return attach(output, name, inputs, fn as SavedBackwardFn<unknown>, saved, scalar);
+  return attach(output, name, inputs, fn as SavedBackwardFn<unknown>, saved);
 }
 
 function attach(
-  output: Tensor, name: string, inputs: ReadonlyArray<Tensor | null>, fn: BackwardFn | SavedBackwardFn<unknown>, saved: unknown, scalar: number,
+  output: Tensor, name: string, inputs: Array<Tensor | null>, fn: BackwardFn | SavedBackwardFn<unknown>, saved: unknown,
 ): Tensor {
   if (!isGradEnabled()) return output;
-  // The inputs array is kept as given when every input in it requires grad (the common case); otherwise a copy
-  // with the others nulled out.
-  let recorded: Array<Tensor | null> | null = null;
+  // The node keeps the inputs array itself (ops pass a fresh one), with inputs that need no grad nulled out.
   let any = false;
   for (let i = 0; i < inputs.length; i++) {
     const t = inputs[i];
     if (t === null) continue;
     if (t.requiresGrad) any = true;
-    else (recorded ??= inputs.slice())[i] = null;
+    else inputs[i] = null;
   }
   if (!any) return output;
   output.requiresGrad = true;
-  output.gradFn = new Node(name, recorded ?? inputs, fn, saved, scalar);
+  output.gradFn = new Node(name, inputs, fn, saved);
   return output;
 }

@@ -82,11 +82,11 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   }
   const y = new Tensor(out, x.shape);
   if (!needsGrad(x)) return y;
-  return recordSaved(y, 'LeakyReluBackward0', [x], leakyReluGrad, x, slope);
+  return recordSaved(y, 'LeakyReluBackward0', [x], leakyReluGrad, { x, slope });
 }
 
-function leakyReluGrad(g: Tensor, x: Tensor, slope: number): Tensor[] {
-  return [leakyReluBackward(g, x, slope)];
+function leakyReluGrad(g: Tensor, s: { x: Tensor; slope: number }): Tensor[] {
+  return [leakyReluBackward(g, s.x, s.slope)];
 }
 
 /** grad where x > 0, else grad · slope. */
