@@ -817,6 +817,32 @@ function inputGradNativeProducts(g: Geometry, gv: Storage, w: Storage, gx: Stora
   for (let n = 0; n < N; n++) {
     for (let i = 0; i < CO * P; i++) gs[i] = gv[n * CO * P + i];
     matmul(wt, gs, K, CO, P, dcol, f32);
+    if (sh === 1 && sw === 1) {
+      // Stride 1: tap (kh, kw) reaches the pixels whose ih + ph - kh·dh and iw + pw - kw·dw fall inside the
+      // output, a rectangle. Adding each tap's column over its rectangle, taps in (kh, kw) order, into gx (zeros,
+      // a store rounding as the direct loop's total does) gives every pixel its taps in the same order.
+      for (let ci = 0; ci < C; ci++) {
+        const plane = o + ci * H * W;
+        for (let kh = 0; kh < KH; kh++) {
+          const shiftH = ph - kh * dh;
+          const ihLo = Math.max(0, -shiftH);
+          const ihHi = Math.min(H, OH - shiftH);
+          for (let kw = 0; kw < KW; kw++) {
+            const shiftW = pw - kw * dw;
+            const iwLo = Math.max(0, -shiftW);
+            const iwHi = Math.min(W, OW - shiftW);
+            const col = ((ci * KH + kh) * KW + kw) * P;
+            for (let ih = ihLo; ih < ihHi; ih++) {
+              const dst = plane + ih * W;
+              const src = col + (ih + shiftH) * OW + shiftW;
+              for (let iw = iwLo; iw < iwHi; iw++) gx[dst + iw] += dcol[src + iw];
+            }
+          }
+        }
+      }
+      o += C * H * W;
+      continue;
+    }
     for (let ci = 0; ci < C; ci++) {
       for (let ih = 0; ih < H; ih++) {
         for (let iw = 0; iw < W; iw++, o++) {
