@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
-import { type Storage, allocate } from '../tensor/dtype.js';
+import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { broadcastStrides, contiguousStrides, numelOf, sameShape, shapeString, stridedOffsets } from '../tensor/shape.js';
 import type { Node } from './node.js';
 import { isGradEnabled, setGradEnabled } from './grad-mode.js';
@@ -63,7 +63,7 @@ let runningNodes = 0;
 export function leafGradBuffer(t: Tensor): Storage | null {
   if (runningNodes === 0 || t.gradFn !== null || !t.requiresGrad) return null;
   const g = t.grad;
-  if (g === null || g.offset !== 0 || g.dtype !== t.dtype || !g.isDense || !sameShape(g.shape, t.shape)) return null;
+  if (g === null || g.offset !== 0 || g.dtype !== t.dtype || !sameShape(g.shape, t.shape) || !g.isDense) return null;
   return g.data.length === t.numel() ? g.data : null;
 }
 
@@ -103,25 +103,38 @@ const ONE_F64 = new Float64Array([1]);
 
 let visitStamp = 0;
 
+/** The one node that produces an input of `node` (a chain's next link), or null at the chain's end or a fork. */
+function chainNext(node: Node): Node | null {
+  let next: Node | null = null;
+  const inputs: ReadonlyArray<Tensor | null> = node.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    const child: Node | null = t === null ? null : t.gradFn;
+    if (child === null || child === next) continue;
+    if (next !== null) return null;
+    next = child;
+  }
+  return next;
+}
+
 /**
- * The graph as a chain when it is one (every node feeds from at most one other node, as a sequence of layers
- * does): then the chain itself is the order, and no search is needed. Null when some node has two.
+ * True when the graph is a chain (every node feeds from at most one other node, as a sequence of layers does):
+ * then the chain itself is the topological order, walked link by link with no search and no order array.
  */
-function chainOrder(root: Node): Node[] | null {
-  const order: Node[] = [];
+function isChain(root: Node): boolean {
   for (let node: Node | null = root; node !== null;) {
-    order.push(node);
-    let next: Node | null = null;
     const inputs: ReadonlyArray<Tensor | null> = node.inputs;
+    let next: Node | null = null;
     for (let i = 0; i < inputs.length; i++) {
-      const child: Node | null = inputs[i]?.gradFn ?? null;
+      const t = inputs[i];
+      const child: Node | null = t === null ? null : t.gradFn;
       if (child === null || child === next) continue;
-      if (next !== null) return null;
+      if (next !== null) return false;
       next = child;
     }
     node = next;
   }
-  return order;
+  return true;
 }
 
 /**
@@ -162,6 +175,91 @@ function topologicalOrder(root: Node): Node[] {
   return post.reverse();
 }
 
+// ---------------------------------------------------------------- reusable gradient buffers
+
+/**
+ * Gradient buffers of intermediate results, by dtype and element count. A gradient that flows between two of
+ * torchlet's own ops lives only from the backward call that makes it to the one that reads it; after that its
+ * buffer is handed to the next gradient of the same size, so a training step makes no new gradient storage for
+ * its intermediate results after the first (the tutorial's four per step, each a typed array and a tensor).
+ */
+const MAX_POOLED_NUMEL = 4096;
+/** Tests switch reuse off to compute reference gradients with fresh buffers only. */
+export const gradBufferReuse = { enabled: true };
+const MAX_POOLED_PER_SIZE = 8;
+const pool32: Array<Tensor[] | undefined> = [];
+const pool64: Array<Tensor[] | undefined> = [];
+
+/**
+ * A tensor of `shape` for a backward function to fill with a gradient it returns: during backward() a reused
+ * buffer the engine may take back once the gradient's consumer has run, otherwise a fresh one. Its elements are
+ * not cleared: the caller writes every one.
+ */
+export function gradTensor(dtype: DType, shape: readonly number[], numel: number): Tensor {
+  if (runningNodes > 0 && numel <= MAX_POOLED_NUMEL && gradBufferReuse.enabled) {
+    const free = (dtype === 'float32' ? pool32 : pool64)[numel];
+    if (free !== undefined && free.length > 0) {
+      let t = free.pop() as Tensor;
+      if (!sameShape(t.shape, shape)) t = new Tensor(t.data, shape);
+      t.recyclable = true;
+      return t;
+    }
+    const t = new Tensor(allocate(dtype, numel), shape);
+    t.recyclable = true;
+    return t;
+  }
+  return new Tensor(allocate(dtype, numel), shape);
+}
+
+function recycle(t: Tensor): void {
+  t.recyclable = false;
+  const pools = t.dtype === 'float32' ? pool32 : pool64;
+  const n = t.data.length;
+  const free = (pools[n] ??= []);
+  if (free.length < MAX_POOLED_PER_SIZE) free.push(t);
+}
+
+/**
+ * Runs one node: its backward function on the summed gradient of its output, then each input's gradient on to
+ * the node that made that input, or into a leaf's `.grad`. The incoming gradient's buffer goes back to the pool
+ * when it was one and nothing returned shares its storage; a buffer returned for two inputs is never reused.
+ */
+function runNode(node: Node, retain: boolean): void {
+  const grad = node.pendingGrad;
+  node.pendingGrad = null;
+  if (grad === null) return;
+  if (node.retainedOutput !== null) accumulateGrad(node.retainedOutput, grad);
+  runningNodes++;
+  let grads: ReadonlyArray<Tensor | null>;
+  try {
+    grads = node.apply(grad);
+  } finally {
+    runningNodes--;
+  }
+  let reuse = grad.recyclable && node.borrowsGrad;
+  const inputs = node.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    const g = grads[i];
+    if (input === null || g === null || g === undefined || g === ADDED_TO_GRAD) continue;
+    if (g.data === grad.data) reuse = false;
+    for (let j = 0; j < i; j++) {
+      const other = grads[j];
+      if (other !== null && other !== undefined && other.data === g.data) g.recyclable = other.recyclable = false;
+    }
+    // most gradients already have their input's dtype and shape
+    const conformed = g.dtype === input.dtype && sameShape(g.shape, input.shape) ? g : conform(node, i, g, input);
+    const next = input.gradFn;
+    if (next !== null) {
+      next.pendingGrad = next.pendingGrad === null ? conformed : new Tensor(sumStorages(next.pendingGrad, conformed), input.shape);
+    } else if (input.requiresGrad) {
+      accumulateGrad(input, conformed);
+    }
+  }
+  if (reuse) recycle(grad);
+  if (!retain) node.release();
+}
+
 /**
  * `tensor.backward(gradient)`: seeds the root with `gradient` (ones for a scalar), then walks the graph once
  * in topological order, so each node runs after all gradients for its output have been summed.
@@ -184,47 +282,29 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
     }
     seed = gradient.dtype === root.dtype ? gradient : new Tensor(castStorage(gradient, root.dtype), root.shape);
   }
-  if (root.gradFn === null) {
+  const rootNode = root.gradFn;
+  if (rootNode === null) {
     accumulateGrad(root, seed);
     return;
   }
   const retain = options?.retainGraph ?? false;
-  const order = chainOrder(root.gradFn) ?? topologicalOrder(root.gradFn);
+  const order = isChain(rootNode) ? null : topologicalOrder(rootNode);
   const wasEnabled = isGradEnabled();
   setGradEnabled(false);
   try {
-    root.gradFn.pendingGrad = seed;
-    for (let k = 0; k < order.length; k++) {
-      const node = order[k];
-      const grad = node.pendingGrad;
-      node.pendingGrad = null;
-      if (grad === null) continue;
-      if (node.retainedOutput !== null) accumulateGrad(node.retainedOutput, grad);
-      runningNodes++;
-      let grads: ReadonlyArray<Tensor | null>;
-      try {
-        grads = node.apply(grad);
-      } finally {
-        runningNodes--;
+    rootNode.pendingGrad = seed;
+    if (order === null) {
+      for (let node: Node | null = rootNode; node !== null;) {
+        const next = chainNext(node);
+        runNode(node, retain);
+        node = next;
       }
-      const inputs = node.inputs;
-      for (let i = 0; i < inputs.length; i++) {
-        const input = inputs[i];
-        const g = grads[i];
-        if (input === null || g === null || g === undefined || g === ADDED_TO_GRAD) continue;
-        // most gradients already have their input's dtype and shape
-        const conformed = g.dtype === input.dtype && sameShape(g.shape, input.shape) ? g : conform(node, i, g, input);
-        const next = input.gradFn;
-        if (next !== null) {
-          next.pendingGrad = next.pendingGrad === null ? conformed : new Tensor(sumStorages(next.pendingGrad, conformed), input.shape);
-        } else if (input.requiresGrad) {
-          accumulateGrad(input, conformed);
-        }
-      }
-      if (!retain) node.release();
+    } else {
+      for (let k = 0; k < order.length; k++) runNode(order[k], retain);
     }
   } catch (err) {
-    for (const node of order) node.pendingGrad = null;
+    if (order === null) for (let node: Node | null = rootNode; node !== null; node = chainNext(node)) node.pendingGrad = null;
+    else for (const node of order) node.pendingGrad = null;
     throw err;
   } finally {
     setGradEnabled(wasEnabled);

@@ -22,6 +22,12 @@ export class Node {
   retainedOutput: Tensor | null = null;
   /** The engine's mark for 'already visited in this backward pass' (cheaper than a Set per pass). */
   visitMark = 0;
+  /**
+   * True for torchlet's own ops (set by record/recordSaved): their backward functions read `gradOutput` only
+   * during the call and keep no reference to it, so the engine may reuse its buffer once the call returns.
+   * A Node built by hand keeps the default: whatever it is given stays untouched.
+   */
+  borrowsGrad = false;
   private backwardFn: SavedBackwardFn<unknown> | null;
   /** What the backward function reads (for a closure, nothing: it captured its values). */
   private saved: unknown;

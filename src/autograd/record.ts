@@ -42,6 +42,8 @@ function attach(
   }
   if (!any) return output;
   output.requiresGrad = true;
-  output.gradFn = new Node(name, inputs, fn, saved);
+  const node = new Node(name, inputs, fn, saved);
+  node.borrowsGrad = true;
+  output.gradFn = node;
   return output;
 }

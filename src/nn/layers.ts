@@ -37,6 +37,9 @@ export class Sequential extends Module {
   // The children's names in order. The modules themselves are read from the registered properties each time, so
   // `registerModule('1', other)` (PyTorch's `seq[1] = other`) takes effect, and a module appearing twice runs twice.
   readonly #names: string[] = [];
+  // The modules forward() last found under #names: one identity test per layer per call instead of a keyed
+  // property read plus a type check (a training step runs forward tens of thousands of times).
+  #lastSeen: Module[] = [];
 
   constructor(...modules: Module[] | [ReadonlyMap<string, Module>]) {
     super();
@@ -82,8 +85,15 @@ export class Sequential extends Module {
   }
 
   forward(input: Tensor): Tensor {
+    const names = this.#names;
+    const seen = this.#lastSeen;
+    const bag = this as unknown as Record<string, unknown>;
     let y = input;
-    for (let i = 0; i < this.#names.length; i++) y = this.#layer(this.#names[i]).call(y);
+    for (let i = 0; i < names.length; i++) {
+      let m = bag[names[i]];
+      if (m !== seen[i]) seen[i] = m = this.#layer(names[i]);
+      y = (m as Module).call(y);
+    }
     return y;
   }
 }

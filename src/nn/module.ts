@@ -72,7 +72,8 @@ export abstract class Module {
 
   /** `model(x)` in Python (JavaScript objects cannot be called): runs forward. */
   call(...inputs: Tensor[]): Tensor {
-    return this.forward(...inputs);
+    // one input is the common case: a spread call would go through the generic iteration path every step
+    return inputs.length === 1 ? this.forward(inputs[0]) : this.forward(...inputs);
   }
 
   /** Registers a parameter under `name` (`null` records an absent one, like a Conv2d without bias). */

@@ -1,3 +1,4 @@
+import { gradTensor } from '../autograd/engine.js';
 import { needsGrad, record, recordSaved } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocate } from '../tensor/dtype.js';
@@ -36,7 +37,8 @@ function sigmoidBackward(g: Tensor, y: Tensor): Tensor {
   const gd = g.data;
   const go = g.offset;
   const yd = y.data;
-  const out = allocate(y.dtype, n);
+  const result = gradTensor(y.dtype, g.shape, n);
+  const out = result.data;
   if (y.dtype === 'float32') {
     const f = Math.fround;
     for (let i = 0; i < n; i++) {
@@ -49,7 +51,7 @@ function sigmoidBackward(g: Tensor, y: Tensor): Tensor {
       out[i] = gd[go + i] * (1 - v) * v;
     }
   }
-  return new Tensor(out, g.shape);
+  return result;
 }
 
 /** Hyperbolic tangent. @example tanh(tensor([0])) // tensor([0.]) */
@@ -97,12 +99,13 @@ function leakyReluBackward(g: Tensor, x: Tensor, slope: number): Tensor {
   const go = g.offset;
   const xd = x.data;
   const xo = x.offset;
-  const out = allocate(x.dtype, n);
+  const result = gradTensor(x.dtype, g.shape, n);
+  const out = result.data;
   for (let i = 0; i < n; i++) {
     const u = gd[go + i];
     out[i] = xd[xo + i] > 0 ? u : u * slope;
   }
-  return new Tensor(out, g.shape);
+  return result;
 }
 
 function softmaxCore(x: Tensor, dim: number, log: boolean): Tensor {

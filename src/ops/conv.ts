@@ -1,4 +1,4 @@
-import { ADDED_TO_GRAD, leafGradBuffer } from '../autograd/engine.js';
+import { ADDED_TO_GRAD, gradTensor, leafGradBuffer } from '../autograd/engine.js';
 import { needsGrad, recordSaved } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { numelOf, shapeString } from '../tensor/shape.js';
@@ -168,9 +168,8 @@ function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
   if (input.requiresGrad) {
     if (plan === null) gx = new Tensor(inputGrad(g, gv, s.w), input.shape);
     else {
-      const data = allocate(g.dtype, s.x.length);
-      planInputGrad(plan, gv, s.w, data, g.dtype === 'float32');
-      gx = new Tensor(data, input.shape);
+      gx = gradTensor(g.dtype, input.shape, s.x.length);
+      planInputGrad(plan, gv, s.w, gx.data, g.dtype === 'float32');
     }
   }
   return [

@@ -1,3 +1,4 @@
+import { gradTensor } from '../autograd/engine.js';
 import { needsGrad, record, recordSaved } from '../autograd/record.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastStrides, sameShape, shapeString, stridedOffsets } from '../tensor/shape.js';
@@ -115,9 +116,10 @@ function bceBackward(g: Tensor, s: BceSaved): Array<Tensor | null> {
   const n = x.length;
   const eps = r(1e-12);
   const gv = g.values();
-  let gi: Storage | null = null;
+  let giTensor: Tensor | null = null;
   if (input.requiresGrad) {
-    gi = allocate(input.dtype, n);
+    giTensor = gradTensor(input.dtype, input.shape, n);
+    const gi = giTensor.data;
     for (let i = 0; i < n; i++) {
       const xi = x[i];
       let v = r(r(upstream(gv, reduction, i) * r(xi - t[i])) / Math.max(r(r(1 - xi) * xi), eps));
@@ -135,7 +137,7 @@ function bceBackward(g: Tensor, s: BceSaved): Array<Tensor | null> {
       gt[i] = reduction === 'mean' ? r(v / n) : v;
     }
   }
-  return [gi && new Tensor(gi, input.shape), gt && new Tensor(gt, target.shape)];
+  return [giTensor, gt && new Tensor(gt, target.shape)];
 }
 
 /**

@@ -35,6 +35,7 @@ export function isContiguousLayout(shape: Shape, strides: Shape): boolean {
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
+  if (a === b) return true; // ops pass shape arrays on, so most comparisons are of one array with itself
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -29,9 +29,16 @@ export class Tensor {
   retainsGrad = false;
   /** The tensor whose storage this one views (PyTorch's `._base`), null for a tensor owning its data. */
   base: Tensor | null = null;
+  /**
+   * @internal Set on a gradient buffer the autograd engine handed out and may take back for reuse once its
+   * consumer is done with it (see `gradTensor` in src/autograd/engine.ts). False on every tensor a user can hold.
+   */
+  recyclable = false;
 
   /** Explicit strides, or null for row-major ones (then `strides` computes them when first read). */
   #strides: readonly number[] | null;
+  /** The element count, computed once: ops ask for it several times per call. */
+  readonly #numel: number;
 
   static {
     // An accessor typed as the readonly field above: reading computes row-major strides lazily; writing (only
@@ -56,6 +63,7 @@ export class Tensor {
     this.shape = shape;
     this.#strides = strides ?? null;
     this.offset = offset;
+    this.#numel = numelOf(shape);
     this.dtype = dtypeOf(data);
     this.requiresGrad = requiresGrad;
   }
@@ -73,7 +81,7 @@ export class Tensor {
   }
 
   numel(): number {
-    return numelOf(this.shape);
+    return this.#numel;
   }
 
   size(): readonly number[];
@@ -97,9 +105,9 @@ export class Tensor {
    * is exactly this tensor; callers that write must use `toStorage()` instead.
    */
   values(): Storage {
-    if (this.offset === 0 && this.isDense) {
-      const n = this.numel();
-      if (this.data.length === n) return this.data;
+    if (this.offset === 0 && this.data.length === this.#numel &&
+        (this.#strides === null || isContiguousLayout(this.shape, this.#strides))) {
+      return this.data;
     }
     return this.toStorage();
   }
