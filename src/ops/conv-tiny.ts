@@ -35,10 +35,14 @@ export interface ConvPlan<G extends TinyGeometry> {
   readonly fw: Int32Array;
   readonly fEnd: Int32Array;
   readonly fCo: Int32Array;
+  /** The taps every output adds when that count is the same for all (no padding reached), else -1. */
+  readonly fTaps: number;
   /** Weight gradient: element e, sample n: pairs wEnd[e·N+n-1] … wEnd[e·N+n]-1 add g[wg[t]]·x[wx[t]]. */
   readonly wg: Int32Array;
   readonly wx: Int32Array;
   readonly wEnd: Int32Array;
+  /** The pairs every (element, sample) adds when that count is the same for all, else -1. */
+  readonly wPairs: number;
   /** Input gradient: pixel q, k-th reaching tap: pairs over out-channels ig/iw, one column per iCol entry. */
   readonly ig: Int32Array;
   readonly iw: Int32Array;
@@ -160,6 +164,7 @@ export function makePlan<G extends TinyGeometry>(input: Tensor, weight: Tensor, 
     }
   }
   const plan: ConvPlan<G> = {
+    fTaps: uniformRun(fEnd), wPairs: uniformRun(wEnd),
     inputShape: input.shape.slice(), weightShape: weight.shape.slice(), hasBias: bias !== null,
     dtype: input.dtype, options: [sh, sw, ph, pw, dh, dw], g,
     fx: Int32Array.from(fx), fw: Int32Array.from(fw), fEnd: Int32Array.from(fEnd), fCo: Int32Array.from(fCo),
@@ -173,8 +178,19 @@ export function makePlan<G extends TinyGeometry>(input: Tensor, weight: Tensor, 
   return plan;
 }
 
+/** The common length of the runs that `ends` closes (each end minus the one before), or -1 if they differ. */
+function uniformRun(ends: readonly number[]): number {
+  const first = ends.length === 0 ? -1 : ends[0];
+  for (let i = 1; i < ends.length; i++) if (ends[i] - ends[i - 1] !== first) return -1;
+  return first;
+}
+
 /** Forward: each output's taps from 0 (float32: rounded after each), then + bias. */
 export function planForward(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b: Storage | null, out: Storage, f32: boolean): void {
+  if (f32 && p.fTaps > 0) {
+    forwardUniformF32(p, x, w, b, out);
+    return;
+  }
   const { fx, fw, fEnd, fCo } = p;
   const f = Math.fround;
   let t = 0;
@@ -191,8 +207,53 @@ export function planForward(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b
   }
 }
 
+/**
+ * planForward for float32 when every output adds the same number of taps: four outputs at a time, each its own
+ * chain of roundings in the same order. One chain's every step waits for the rounding before it, so a single
+ * chain runs at the latency of add-and-round; four independent ones overlap (about twice as fast here).
+ */
+function forwardUniformF32(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
+  const { fx, fw, fCo } = p;
+  const T = p.fTaps;
+  const outputs = fCo.length;
+  const f = Math.fround;
+  let o = 0;
+  for (; o + 4 <= outputs; o += 4) {
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let t = o * T, end = t + T; t < end; t++) {
+      a0 = f(a0 + w[fw[t]] * x[fx[t]]);
+      a1 = f(a1 + w[fw[t + T]] * x[fx[t + T]]);
+      a2 = f(a2 + w[fw[t + 2 * T]] * x[fx[t + 2 * T]]);
+      a3 = f(a3 + w[fw[t + 3 * T]] * x[fx[t + 3 * T]]);
+    }
+    if (b === null) {
+      out[o] = a0;
+      out[o + 1] = a1;
+      out[o + 2] = a2;
+      out[o + 3] = a3;
+    } else {
+      out[o] = f(a0 + b[fCo[o]]);
+      out[o + 1] = f(a1 + b[fCo[o + 1]]);
+      out[o + 2] = f(a2 + b[fCo[o + 2]]);
+      out[o + 3] = f(a3 + b[fCo[o + 3]]);
+    }
+  }
+  for (; o < outputs; o++) {
+    let acc = 0;
+    for (let t = o * T, end = t + T; t < end; t++) acc = f(acc + w[fw[t]] * x[fx[t]]);
+    out[o] = b === null ? acc : f(acc + b[fCo[o]]);
+  }
+}
+
 /** Weight gradient: per element, each sample's sum from 0, the samples' sums added in turn; stored or added into gw. */
 export function planWeightGrad(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage, gw: Storage, add: boolean, f32: boolean): void {
+  if (f32 && p.wPairs > 0) {
+    weightGradUniformF32(p, gv, x, gw, add);
+    return;
+  }
   const { wg, wx, wEnd } = p;
   const N = p.g.N;
   const f = Math.fround;
@@ -210,6 +271,60 @@ export function planWeightGrad(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storag
         for (; t < end; t++) acc = acc + gv[wg[t]] * x[wx[t]];
         total = total + acc;
       }
+    }
+    if (add) gw[e] += total;
+    else gw[e] = total;
+  }
+}
+
+/** planWeightGrad for float32 when every (element, sample) adds the same number of pairs: four elements at a time. */
+function weightGradUniformF32(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage, gw: Storage, add: boolean): void {
+  const { wg, wx } = p;
+  const U = p.wPairs;
+  const N = p.g.N;
+  const stride = N * U; // pairs of one element, all samples
+  const elements = gw.length;
+  const f = Math.fround;
+  let e = 0;
+  for (; e + 4 <= elements; e += 4) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let n = 0; n < N; n++) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let t = e * stride + n * U, end = t + U; t < end; t++) {
+        a0 = f(a0 + gv[wg[t]] * x[wx[t]]);
+        a1 = f(a1 + gv[wg[t + stride]] * x[wx[t + stride]]);
+        a2 = f(a2 + gv[wg[t + 2 * stride]] * x[wx[t + 2 * stride]]);
+        a3 = f(a3 + gv[wg[t + 3 * stride]] * x[wx[t + 3 * stride]]);
+      }
+      s0 = f(s0 + a0);
+      s1 = f(s1 + a1);
+      s2 = f(s2 + a2);
+      s3 = f(s3 + a3);
+    }
+    if (add) {
+      gw[e] += s0;
+      gw[e + 1] += s1;
+      gw[e + 2] += s2;
+      gw[e + 3] += s3;
+    } else {
+      gw[e] = s0;
+      gw[e + 1] = s1;
+      gw[e + 2] = s2;
+      gw[e + 3] = s3;
+    }
+  }
+  for (; e < elements; e++) {
+    let total = 0;
+    for (let n = 0; n < N; n++) {
+      let acc = 0;
+      for (let t = e * stride + n * U, end = t + U; t < end; t++) acc = f(acc + gv[wg[t]] * x[wx[t]]);
+      total = f(total + acc);
     }
     if (add) gw[e] += total;
     else gw[e] = total;
