@@ -40,6 +40,8 @@ export class Sequential extends Module {
   // The modules forward() last found under #names: one identity test per layer per call instead of a keyed
   // property read plus a type check (a training step runs forward tens of thousands of times).
   #lastSeen: Module[] = [];
+  // #names as property keys, array-index names as numbers: a numeric key skips the string-to-index conversion
+  readonly #keys: Array<string | number> = [];
 
   constructor(...modules: Module[] | [ReadonlyMap<string, Module>]) {
     super();
@@ -55,6 +57,7 @@ export class Sequential extends Module {
     if (!(module instanceof Module)) throw new TypeError(`Sequential: ${String(module)} is not a Module subclass`);
     this.registerModule(name, module);
     this.#names.push(name);
+    this.#keys.push(/^(0|[1-9]\d{0,8})$/.test(name) ? Number(name) : name);
   }
 
   #layer(name: string): Module {
@@ -85,13 +88,13 @@ export class Sequential extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    const names = this.#names;
+    const keys = this.#keys;
     const seen = this.#lastSeen;
-    const bag = this as unknown as Record<string, unknown>;
+    const bag = this as unknown as Record<string | number, unknown>;
     let y = input;
-    for (let i = 0; i < names.length; i++) {
-      let m = bag[names[i]];
-      if (m !== seen[i]) seen[i] = m = this.#layer(names[i]);
+    for (let i = 0; i < keys.length; i++) {
+      let m = bag[keys[i]];
+      if (m !== seen[i]) seen[i] = m = this.#layer(this.#names[i]);
       y = (m as Module).call(y);
     }
     return y;
@@ -123,6 +126,8 @@ export class Conv2d extends Module {
   readonly padding: [number, number];
   weight: Parameter;
   bias: Parameter | null;
+  // made once: forward runs every step (it holds the stride and padding arrays themselves, so it sees their values)
+  readonly #options: { stride: readonly [number, number]; padding: readonly [number, number] };
 
   constructor(
     readonly inChannels: number,
@@ -136,6 +141,7 @@ export class Conv2d extends Module {
     this.kernelSize = toPair(kernelSize, 'kernel_size', 1);
     this.stride = toPair(options.stride ?? 1, 'stride', 1);
     this.padding = toPair(options.padding ?? 0, 'padding', 0);
+    this.#options = { stride: this.stride, padding: this.padding };
     const dtype = options.dtype ?? 'float32';
     this.weight = new Parameter(zeros([outChannels, inChannels, ...this.kernelSize], { dtype }));
     this.bias = options.bias === false ? null : new Parameter(zeros([outChannels], { dtype }));
@@ -149,7 +155,7 @@ export class Conv2d extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return conv2d(input, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+    return conv2d(input, this.weight, this.bias, this.#options);
   }
 
   /** As PyTorch's _ConvNd.extra_repr: padding and bias appear only when not the default. */

@@ -16,6 +16,14 @@ export abstract class Loss extends Module {
     this.reduction = options.reduction ?? 'mean';
   }
 
+  #options: { readonly reduction: Reduction } | null = null;
+
+  /** The functional form's options, made again only if `reduction` changed (a loss is called every step). */
+  protected get lossOptions(): { readonly reduction: Reduction } {
+    const o = this.#options;
+    return o !== null && o.reduction === this.reduction ? o : (this.#options = { reduction: this.reduction });
+  }
+
   abstract override forward(input: Tensor, target: Tensor): Tensor;
 
   /** Narrows Module.call to the two arguments every loss takes. */
@@ -29,7 +37,7 @@ export class BCELoss extends Loss {
   static readonly typeName = 'BCELoss';
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropy(input, target, { reduction: this.reduction });
+    return binaryCrossEntropy(input, target, this.lossOptions);
   }
 }
 
@@ -38,7 +46,7 @@ export class MSELoss extends Loss {
   static readonly typeName = 'MSELoss';
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return mseLoss(input, target, { reduction: this.reduction });
+    return mseLoss(input, target, this.lossOptions);
   }
 }
 
@@ -47,7 +55,7 @@ export class CrossEntropyLoss extends Loss {
   static readonly typeName = 'CrossEntropyLoss';
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return crossEntropy(input, target, { reduction: this.reduction });
+    return crossEntropy(input, target, this.lossOptions);
   }
 }
 
@@ -56,6 +64,6 @@ export class NLLLoss extends Loss {
   static readonly typeName = 'NLLLoss';
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return nllLoss(input, target, { reduction: this.reduction });
+    return nllLoss(input, target, this.lossOptions);
   }
 }

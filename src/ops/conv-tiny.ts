@@ -30,6 +30,8 @@ export interface ConvPlan<G extends TinyGeometry> {
   /** sh, sw, ph, pw, dh, dw */
   readonly options: readonly number[];
   readonly g: G;
+  /** The output's shape, shared by every output the plan makes (shapes are never written). */
+  readonly outShape: readonly number[];
   /** Forward: for output o, taps fEnd[o-1] … fEnd[o]-1 add x[fx[t]]·w[fw[t]]; its out-channel is fCo[o]. */
   readonly fx: Int32Array;
   readonly fw: Int32Array;
@@ -165,6 +167,7 @@ export function makePlan<G extends TinyGeometry>(input: Tensor, weight: Tensor, 
   }
   const plan: ConvPlan<G> = {
     fTaps: uniformRun(fEnd), wPairs: uniformRun(wEnd),
+    outShape: input.shape.length === 3 ? [CO, g.OH, g.OW] : [N, CO, g.OH, g.OW],
     inputShape: input.shape.slice(), weightShape: weight.shape.slice(), hasBias: bias !== null,
     dtype: input.dtype, options: [sh, sw, ph, pw, dh, dw], g,
     fx: Int32Array.from(fx), fw: Int32Array.from(fw), fEnd: Int32Array.from(fEnd), fCo: Int32Array.from(fCo),

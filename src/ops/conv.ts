@@ -141,7 +141,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   else if (usesIm2col(g)) forwardIm2col(g, x, w, bv, out);
   else forwardDirect(g, x, w, bv, out);
   const unbatched = input.shape.length === 3;
-  const result = new Tensor(out, unbatched ? [g.CO, g.OH, g.OW] : [g.N, g.CO, g.OH, g.OW]);
+  const result = new Tensor(out, plan !== null ? plan.outShape : unbatched ? [g.CO, g.OH, g.OW] : [g.N, g.CO, g.OH, g.OW]);
   if (!needsGrad(input, weight, b)) return result;
   const saved: ConvSaved = { g, x, w, input, weight, bias: b, plan };
   return recordSaved(result, unbatched ? 'SqueezeBackward1' : 'ConvolutionBackward0', [input, weight, b], convBackward, saved);

@@ -80,24 +80,45 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
   const reduction = checkReduction(op, options.reduction ?? 'mean');
   checkTargetShape(op, input, target);
   const wts = elementWeights(op, options.weight, input.shape);
-  const r = rounder(input.dtype);
   const x = input.values();
   const t = target.values();
-  const n = x.length;
-  const per = allocate(input.dtype, n);
-  for (let i = 0; i < n; i++) {
-    const xi = x[i];
-    if (!(xi >= 0 && xi <= 1)) throw new RangeError(`${op}: all elements of input should be between 0 and 1`);
-    const ti = t[i];
-    const log1mX = Math.max(r(Math.log(r(1 - xi))), -100);
-    const logX = Math.max(r(Math.log(xi)), -100);
-    const v = r(r(r(ti - 1) * log1mX) - r(ti * logX));
-    per[i] = wts ? r(v * wts[i]) : v;
-  }
+  const per = allocate(input.dtype, x.length);
+  if (input.dtype === 'float32') bceLossF32(x, t, wts, per);
+  else bceLossF64(x, t, wts, per);
   const out = reduceLoss(per, input.shape, reduction);
   if (!needsGrad(input, target)) return out;
   const saved: BceSaved = { input, target, x, t, wts, reduction };
   return recordSaved(out, 'BinaryCrossEntropyBackward0', [input, target], bceBackward, saved);
+}
+
+const BCE_RANGE = 'binary_cross_entropy: all elements of input should be between 0 and 1';
+
+// The per-element losses, written once per dtype: with the rounding a direct Math.fround (or none) rather than a
+// function chosen at run time, the loop stays monomorphic and the roundings inline.
+
+function bceLossF32(x: Storage, t: Storage, wts: Float64Array | null, per: Storage): void {
+  const f = Math.fround;
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i];
+    if (!(xi >= 0 && xi <= 1)) throw new RangeError(BCE_RANGE);
+    const ti = t[i];
+    const log1mX = Math.max(f(Math.log(f(1 - xi))), -100);
+    const logX = Math.max(f(Math.log(xi)), -100);
+    const v = f(f(f(ti - 1) * log1mX) - f(ti * logX));
+    per[i] = wts ? f(v * wts[i]) : v;
+  }
+}
+
+function bceLossF64(x: Storage, t: Storage, wts: Float64Array | null, per: Storage): void {
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i];
+    if (!(xi >= 0 && xi <= 1)) throw new RangeError(BCE_RANGE);
+    const ti = t[i];
+    const log1mX = Math.max(Math.log(1 - xi), -100);
+    const logX = Math.max(Math.log(xi), -100);
+    const v = (ti - 1) * log1mX - ti * logX;
+    per[i] = wts ? v * wts[i] : v;
+  }
 }
 
 /** What binary_cross_entropy's backward reads. */
@@ -112,24 +133,18 @@ interface BceSaved {
 
 function bceBackward(g: Tensor, s: BceSaved): Array<Tensor | null> {
   const { input, target, x, t, wts, reduction } = s;
-  const r = rounder(input.dtype);
   const n = x.length;
-  const eps = r(1e-12);
   const gv = g.values();
-  let giTensor: Tensor | null = null;
+  let gi: Tensor | null = null;
   if (input.requiresGrad) {
-    giTensor = gradTensor(input.dtype, input.shape, n);
-    const gi = giTensor.data;
-    for (let i = 0; i < n; i++) {
-      const xi = x[i];
-      let v = r(r(upstream(gv, reduction, i) * r(xi - t[i])) / Math.max(r(r(1 - xi) * xi), eps));
-      if (wts) v = r(v * wts[i]);
-      gi[i] = reduction === 'mean' ? r(v / n) : v;
-    }
+    gi = gradTensor(input.dtype, input.shape, n);
+    if (input.dtype === 'float32') bceInputGradF32(gv, x, t, wts, reduction, gi.data);
+    else bceInputGradF64(gv, x, t, wts, reduction, gi.data);
   }
   let gt: Storage | null = null;
   if (target.requiresGrad) {
     // PyTorch 1.13: (1 - x).log() - x.log(), times the gradient, the weight, ÷N for the mean
+    const r = rounder(target.dtype);
     gt = allocate(target.dtype, n);
     for (let i = 0; i < n; i++) {
       let v = r(r(r(Math.log(r(1 - x[i]))) - r(Math.log(x[i]))) * upstream(gv, reduction, i));
@@ -137,7 +152,30 @@ function bceBackward(g: Tensor, s: BceSaved): Array<Tensor | null> {
       gt[i] = reduction === 'mean' ? r(v / n) : v;
     }
   }
-  return [giTensor, gt && new Tensor(gt, target.shape)];
+  return [gi, gt && new Tensor(gt, target.shape)];
+}
+
+/** g·(x−t) / max((1−x)·x, ε) per element, times the weight, ÷N for the mean; float32 rounding at every step. */
+function bceInputGradF32(gv: Storage, x: Storage, t: Storage, wts: Float64Array | null, reduction: Reduction, gi: Storage): void {
+  const f = Math.fround;
+  const n = x.length;
+  const eps = f(1e-12);
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    let v = f(f(upstream(gv, reduction, i) * f(xi - t[i])) / Math.max(f(f(1 - xi) * xi), eps));
+    if (wts) v = f(v * wts[i]);
+    gi[i] = reduction === 'mean' ? f(v / n) : v;
+  }
+}
+
+function bceInputGradF64(gv: Storage, x: Storage, t: Storage, wts: Float64Array | null, reduction: Reduction, gi: Storage): void {
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    let v = (upstream(gv, reduction, i) * (xi - t[i])) / Math.max((1 - xi) * xi, 1e-12);
+    if (wts) v = v * wts[i];
+    gi[i] = reduction === 'mean' ? v / n : v;
+  }
 }
 
 /**
