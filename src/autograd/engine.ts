@@ -101,6 +101,15 @@ function sumStorages(a: Tensor, b: Tensor): Float32Array | Float64Array {
 const ONE_F32 = new Float32Array([1]);
 const ONE_F64 = new Float64Array([1]);
 
+let lastSeed: Tensor | null = null;
+
+/** The implicit gradient of a one-element root, kept while roots keep coming with the same shape array. */
+function seedFor(root: Tensor): Tensor {
+  const seed = lastSeed;
+  if (seed !== null && seed.shape === root.shape && seed.dtype === root.dtype) return seed;
+  return (lastSeed = new Tensor(root.dtype === 'float32' ? ONE_F32 : ONE_F64, root.shape));
+}
+
 let visitStamp = 0;
 
 /** The one node that produces an input of `node` (a chain's next link), or null at the chain's end or a fork. */
@@ -230,34 +239,44 @@ function runNode(node: Node, retain: boolean): void {
   if (grad === null) return;
   if (node.retainedOutput !== null) accumulateGrad(node.retainedOutput, grad);
   runningNodes++;
-  let grads: ReadonlyArray<Tensor | null>;
+  let grads: ReadonlyArray<Tensor | null> | Tensor;
   try {
-    grads = node.apply(grad);
+    grads = node.run(grad);
   } finally {
     runningNodes--;
   }
   let reuse = grad.recyclable && node.borrowsGrad;
-  const inputs = node.inputs;
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i];
-    const g = grads[i];
-    if (input === null || g === null || g === undefined || g === ADDED_TO_GRAD) continue;
-    if (g.data === grad.data) reuse = false;
-    for (let j = 0; j < i; j++) {
-      const other = grads[j];
-      if (other !== null && other !== undefined && other.data === g.data) g.recyclable = other.recyclable = false;
-    }
-    // most gradients already have their input's dtype and shape
-    const conformed = g.dtype === input.dtype && sameShape(g.shape, input.shape) ? g : conform(node, i, g, input);
-    const next = input.gradFn;
-    if (next !== null) {
-      next.pendingGrad = next.pendingGrad === null ? conformed : new Tensor(sumStorages(next.pendingGrad, conformed), input.shape);
-    } else if (input.requiresGrad) {
-      accumulateGrad(input, conformed);
+  if (grads instanceof Tensor) {
+    if (grads.data === grad.data) reuse = false;
+    passOn(node, 0, grads);
+  } else {
+    for (let i = 0; i < grads.length; i++) {
+      const g = grads[i];
+      if (g === null || g === undefined) continue;
+      if (g.data === grad.data) reuse = false;
+      for (let j = 0; j < i; j++) {
+        const other = grads[j];
+        if (other !== null && other !== undefined && other.data === g.data) g.recyclable = other.recyclable = false;
+      }
+      passOn(node, i, g);
     }
   }
   if (reuse) recycle(grad);
   if (!retain) node.release();
+}
+
+/** Sends input i's gradient on: summed into the pending gradient of the node that made it, or into a leaf's `.grad`. */
+function passOn(node: Node, i: number, g: Tensor): void {
+  const input = i < node.inputs.length ? node.inputs[i] : null;
+  if (input === null || g === ADDED_TO_GRAD) return;
+  // most gradients already have their input's dtype and shape
+  const conformed = g.dtype === input.dtype && sameShape(g.shape, input.shape) ? g : conform(node, i, g, input);
+  const next = input.gradFn;
+  if (next !== null) {
+    next.pendingGrad = next.pendingGrad === null ? conformed : new Tensor(sumStorages(next.pendingGrad, conformed), input.shape);
+  } else if (input.requiresGrad) {
+    accumulateGrad(input, conformed);
+  }
 }
 
 /**
@@ -273,7 +292,7 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
     if (root.numel() !== 1) {
       throw new Error(`backward: grad can be implicitly created only for scalar outputs (got shape ${shapeString(root.shape)})`);
     }
-    seed = new Tensor(root.dtype === 'float32' ? ONE_F32 : ONE_F64, root.shape);
+    seed = seedFor(root);
   } else {
     if (!sameShape(gradient.shape, root.shape)) {
       throw new Error(

@@ -1,4 +1,4 @@
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 
 /** Sends the gradient of an op's output back to its inputs; one entry per input (null: that input needs none). */
 export type BackwardFn = (gradOutput: Tensor) => ReadonlyArray<Tensor | null>;
@@ -9,7 +9,7 @@ export type BackwardFn = (gradOutput: Tensor) => ReadonlyArray<Tensor | null>;
  * or an object the op makes anyway. (No numeric slot beside it: a field that ever holds a non-integer number
  * makes V8 box that field in every node.)
  */
-export type SavedBackwardFn<S> = (gradOutput: Tensor, saved: S) => ReadonlyArray<Tensor | null>;
+export type SavedBackwardFn<S> = (gradOutput: Tensor, saved: S) => ReadonlyArray<Tensor | null> | Tensor;
 
 /**
  * One recorded op in the graph, PyTorch's `grad_fn`. `inputs[i]` is the i-th differentiable input, or null
@@ -48,6 +48,15 @@ export class Node {
   }
 
   apply(gradOutput: Tensor): ReadonlyArray<Tensor | null> {
+    const grads = this.run(gradOutput);
+    return grads instanceof Tensor ? [grads] : grads;
+  }
+
+  /**
+   * `apply` as the engine calls it: a node with one input may answer with the gradient itself (no array), which a
+   * training step would otherwise make once per such node.
+   */
+  run(gradOutput: Tensor): ReadonlyArray<Tensor | null> | Tensor {
     if (this.backwardFn === null) {
       throw new Error(
         `${this.name}: Trying to backward through the graph a second time (or directly access saved tensors after ` +

@@ -25,8 +25,8 @@ export function sigmoid(x: Tensor): Tensor {
   return recordSaved(y, 'SigmoidBackward0', [x], sigmoidGrad, y);
 }
 
-function sigmoidGrad(g: Tensor, y: Tensor): Tensor[] {
-  return [sigmoidBackward(g, y)];
+function sigmoidGrad(g: Tensor, y: Tensor): Tensor {
+  return sigmoidBackward(g, y);
 }
 
 /** PyTorch's sigmoid_backward: grad * (1 - y) * y, rounding each step in the dtype. */
@@ -87,8 +87,8 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return recordSaved(y, 'LeakyReluBackward0', [x], leakyReluGrad, { x, slope });
 }
 
-function leakyReluGrad(g: Tensor, s: { x: Tensor; slope: number }): Tensor[] {
-  return [leakyReluBackward(g, s.x, s.slope)];
+function leakyReluGrad(g: Tensor, s: { x: Tensor; slope: number }): Tensor {
+  return leakyReluBackward(g, s.x, s.slope);
 }
 
 /** grad where x > 0, else grad · slope. */

@@ -217,13 +217,16 @@ export function to(x: Tensor, dtype: DType | string): Tensor {
   return recordSaved(out, 'ToCopyBackward0', [x], toGrad, x);
 }
 
-function toGrad(g: Tensor, x: Tensor): Tensor[] {
-  return [castTo(g, x.dtype)];
+function toGrad(g: Tensor, x: Tensor): Tensor {
+  return castTo(g, x.dtype);
 }
 
 /** Iterates the first dimension (`for x in tensor`): slice i is `select(t, 0, i)`, made when `next()` asks. */
 class RowIterator implements IterableIterator<Tensor> {
   #i = 0;
+  // every row has one shape and one set of strides: made once, shared by the rows (views never write them)
+  #rowShape: readonly number[] | null = null;
+  #rowStrides: readonly number[] | null = null;
 
   constructor(private readonly t: Tensor) {}
 
@@ -231,7 +234,12 @@ class RowIterator implements IterableIterator<Tensor> {
     const t = this.t;
     if (t.shape.length === 0) throw new TypeError('iteration over a 0-d tensor');
     if (this.#i >= t.shape[0]) return { value: undefined, done: true };
-    return { value: select(t, 0, this.#i++), done: false };
+    const i = this.#i++;
+    if (needsGrad(t)) return { value: select(t, 0, i), done: false };
+    const strides = t.strides;
+    this.#rowShape ??= t.shape.slice(1);
+    this.#rowStrides ??= strides.slice(1);
+    return { value: makeView(t, this.#rowShape, this.#rowStrides, t.offset + i * strides[0]), done: false };
   }
 
   [Symbol.iterator](): IterableIterator<Tensor> {
