@@ -115,7 +115,7 @@ let visitStamp = 0;
 /** The one node that produces an input of `node` (a chain's next link), or null at the chain's end or a fork. */
 function chainNext(node: Node): Node | null {
   let next: Node | null = null;
-  const inputs: ReadonlyArray<Tensor | null> = node.inputs;
+  const inputs: ReadonlyArray<Tensor | null> = node.edges;
   for (let i = 0; i < inputs.length; i++) {
     const t = inputs[i];
     const child: Node | null = t === null ? null : t.gradFn;
@@ -132,7 +132,7 @@ function chainNext(node: Node): Node | null {
  */
 function isChain(root: Node): boolean {
   for (let node: Node | null = root; node !== null;) {
-    const inputs: ReadonlyArray<Tensor | null> = node.inputs;
+    const inputs: ReadonlyArray<Tensor | null> = node.edges;
     let next: Node | null = null;
     for (let i = 0; i < inputs.length; i++) {
       const t = inputs[i];
@@ -160,7 +160,7 @@ function topologicalOrder(root: Node): Node[] {
   while (stack.length > 0) {
     const top = stack.length - 1;
     const node = stack[top];
-    const inputs = node.inputs;
+    const inputs = node.edges;
     let i = next[top];
     let child: Node | null = null;
     while (i < inputs.length) {
@@ -267,7 +267,8 @@ function runNode(node: Node, retain: boolean): void {
 
 /** Sends input i's gradient on: summed into the pending gradient of the node that made it, or into a leaf's `.grad`. */
 function passOn(node: Node, i: number, g: Tensor): void {
-  const input = i < node.inputs.length ? node.inputs[i] : null;
+  const edges = node.edges;
+  const input = i < edges.length ? edges[i] : null;
   if (input === null || g === ADDED_TO_GRAD) return;
   // most gradients already have their input's dtype and shape
   const conformed = g.dtype === input.dtype && sameShape(g.shape, input.shape) ? g : conform(node, i, g, input);

@@ -28,20 +28,41 @@ export class Node {
    * A Node built by hand keeps the default: whatever it is given stays untouched.
    */
   borrowsGrad = false;
-  private backwardFn: SavedBackwardFn<unknown> | null;
+  /**
+   * What the engine walks and what the backward function's answers line up with: the inputs, except in a node that
+   * stands for a fused chain of ops (src/ops/fused-chain.ts), whose edges go straight to the chain's parameters
+   * until someone looks at its `inputs`, which then unfold the chain into its real ops.
+   */
+  protected edgeList: ReadonlyArray<Tensor | null>;
+  protected backwardFn: SavedBackwardFn<unknown> | null;
   /** What the backward function reads (for a closure, nothing: it captured its values). */
-  private saved: unknown;
+  protected saved: unknown;
 
   constructor(
     /** PyTorch's class name, e.g. 'SigmoidBackward0', so printed tensors read like PyTorch's. */
     readonly name: string,
-    readonly inputs: ReadonlyArray<Tensor | null>,
+    inputs: ReadonlyArray<Tensor | null>,
     backwardFn: BackwardFn | SavedBackwardFn<unknown>,
     saved: unknown = null,
   ) {
+    this.edgeList = inputs;
     this.backwardFn = backwardFn as SavedBackwardFn<unknown>;
     this.saved = saved;
   }
+
+  /** The op's inputs (null where an input needs no gradient), in its argument order. */
+  get inputs(): ReadonlyArray<Tensor | null> {
+    this.unfold();
+    return this.edgeList;
+  }
+
+  /** @internal The engine's view of the inputs (see `edgeList`). */
+  get edges(): ReadonlyArray<Tensor | null> {
+    return this.edgeList;
+  }
+
+  /** Turns a node that stands for several ops into the last of them, with the others recorded behind it. */
+  protected unfold(): void {}
 
   get released(): boolean {
     return this.backwardFn === null;

@@ -1,7 +1,7 @@
 import { gradTensor } from '../autograd/engine.js';
 import { needsGrad, record, recordSaved } from '../autograd/record.js';
 import { Tensor } from '../tensor/tensor.js';
-import { allocate } from '../tensor/dtype.js';
+import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { normalizeDim } from '../tensor/shape.js';
 import { mapBinary, mapUnary, rounder, sameDenseLayout } from './kernels.js';
 
@@ -14,44 +14,46 @@ export function sigmoid(x: Tensor): Tensor {
   const src = x.isDense ? x.data : x.values();
   const s0 = x.isDense ? x.offset : 0;
   const out = allocate(x.dtype, n);
-  if (x.dtype === 'float32') {
-    const f = Math.fround;
-    for (let i = 0; i < n; i++) out[i] = 1 / f(1 + f(Math.exp(-src[s0 + i])));
-  } else {
-    for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-src[s0 + i]));
-  }
+  sigmoidInto(src, s0, out, 0, n, x.dtype === 'float32');
   const y = new Tensor(out, x.shape);
   if (!needsGrad(x)) return y;
-  return recordSaved(y, 'SigmoidBackward0', [x], sigmoidGrad, y);
+  return recordSaved(y, 'SigmoidBackward0', [x], sigmoidBackward, y);
 }
 
-function sigmoidGrad(g: Tensor, y: Tensor): Tensor {
-  return sigmoidBackward(g, y);
+/** sigmoid's values: `out[o0 + i]` from `src[s0 + i]` for i < n (also run by src/ops/fused-chain.ts). */
+export function sigmoidInto(src: Storage, s0: number, out: Storage, o0: number, n: number, f32: boolean): void {
+  if (f32) {
+    const f = Math.fround;
+    for (let i = 0; i < n; i++) out[o0 + i] = 1 / f(1 + f(Math.exp(-src[s0 + i])));
+  } else {
+    for (let i = 0; i < n; i++) out[o0 + i] = 1 / (1 + Math.exp(-src[s0 + i]));
+  }
 }
 
 /** PyTorch's sigmoid_backward: grad * (1 - y) * y, rounding each step in the dtype. */
-function sigmoidBackward(g: Tensor, y: Tensor): Tensor {
+export function sigmoidBackward(g: Tensor, y: Tensor): Tensor {
   const r = rounder(y.dtype);
   if (!sameDenseLayout(g, y)) return mapBinary(g, y, (u, v) => r(u * r(1 - v)) * v, 'sigmoid backward');
   const n = y.data.length;
-  const gd = g.data;
-  const go = g.offset;
-  const yd = y.data;
   const result = gradTensor(y.dtype, g.shape, n);
-  const out = result.data;
-  if (y.dtype === 'float32') {
+  sigmoidGradInto(g.data, g.offset, y.data, 0, result.data, n, y.dtype === 'float32');
+  return result;
+}
+
+/** sigmoid_backward's values: `out[i]` from the gradient `gd[go + i]` and the output `yd[y0 + i]`, i < n. */
+export function sigmoidGradInto(gd: Storage, go: number, yd: Storage, y0: number, out: Storage, n: number, f32: boolean): void {
+  if (f32) {
     const f = Math.fround;
     for (let i = 0; i < n; i++) {
-      const v = yd[i];
+      const v = yd[y0 + i];
       out[i] = f(gd[go + i] * f(1 - v)) * v;
     }
   } else {
     for (let i = 0; i < n; i++) {
-      const v = yd[i];
+      const v = yd[y0 + i];
       out[i] = gd[go + i] * (1 - v) * v;
     }
   }
-  return result;
 }
 
 /** Hyperbolic tangent. @example tanh(tensor([0])) // tensor([0.]) */
@@ -73,21 +75,31 @@ export function relu(x: Tensor): Tensor {
  * @example leakyRelu(tensor([-100, 2])) // tensor([-1.,  2.])
  */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  const slope = x.dtype === 'float32' ? Math.fround(negativeSlope) : negativeSlope;
+  const slope = leakyReluSlope(x.dtype, negativeSlope);
   const n = x.numel();
   const src = x.isDense ? x.data : x.values();
   const s0 = x.isDense ? x.offset : 0;
   const out = allocate(x.dtype, n);
-  for (let i = 0; i < n; i++) {
-    const v = src[s0 + i];
-    out[i] = v > 0 ? v : v * slope;
-  }
+  leakyReluInto(src, s0, out, 0, n, slope);
   const y = new Tensor(out, x.shape);
   if (!needsGrad(x)) return y;
   return recordSaved(y, 'LeakyReluBackward0', [x], leakyReluGrad, { x, slope });
 }
 
-function leakyReluGrad(g: Tensor, s: { x: Tensor; slope: number }): Tensor {
+/** The slope as PyTorch casts it: rounded to the dtype first. */
+export function leakyReluSlope(dtype: DType, negativeSlope: number): number {
+  return dtype === 'float32' ? Math.fround(negativeSlope) : negativeSlope;
+}
+
+/** leaky_relu's values: `out[o0 + i]` from `src[s0 + i]`, i < n (also run by src/ops/fused-chain.ts). */
+export function leakyReluInto(src: Storage, s0: number, out: Storage, o0: number, n: number, slope: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = src[s0 + i];
+    out[o0 + i] = v > 0 ? v : v * slope;
+  }
+}
+
+export function leakyReluGrad(g: Tensor, s: { x: Tensor; slope: number }): Tensor {
   return leakyReluBackward(g, s.x, s.slope);
 }
 
@@ -95,17 +107,17 @@ function leakyReluGrad(g: Tensor, s: { x: Tensor; slope: number }): Tensor {
 function leakyReluBackward(g: Tensor, x: Tensor, slope: number): Tensor {
   if (!sameDenseLayout(g, x)) return mapBinary(g, x, (u, v) => (v > 0 ? u : u * slope), 'leaky_relu backward');
   const n = x.numel();
-  const gd = g.data;
-  const go = g.offset;
-  const xd = x.data;
-  const xo = x.offset;
   const result = gradTensor(x.dtype, g.shape, n);
-  const out = result.data;
+  leakyReluGradInto(g.data, g.offset, x.data, x.offset, result.data, n, slope);
+  return result;
+}
+
+/** leaky_relu's gradient: `out[i]` from the gradient `gd[go + i]` and the input `xd[x0 + i]`, i < n. */
+export function leakyReluGradInto(gd: Storage, go: number, xd: Storage, x0: number, out: Storage, n: number, slope: number): void {
   for (let i = 0; i < n; i++) {
     const u = gd[go + i];
-    out[i] = xd[xo + i] > 0 ? u : u * slope;
+    out[i] = xd[x0 + i] > 0 ? u : u * slope;
   }
-  return result;
 }
 
 function softmaxCore(x: Tensor, dim: number, log: boolean): Tensor {

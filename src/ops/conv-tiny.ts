@@ -66,7 +66,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * presence, dtype and stride/padding/dilation (all of which conv.ts validated when it made the plan).
  */
 export function findPlan<G extends TinyGeometry>(
-  input: Tensor, weight: Tensor, bias: Tensor | null, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
+  inputShape: readonly number[], dtype: string, weight: Tensor, bias: Tensor | null,
+  sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
 ): ConvPlan<G> | null {
   const list = plans.get(weight);
   if (list === undefined) return null;
@@ -74,9 +75,9 @@ export function findPlan<G extends TinyGeometry>(
     const p = list[i];
     const o = p.options;
     if (o[0] !== sh || o[1] !== sw || o[2] !== ph || o[3] !== pw || o[4] !== dh || o[5] !== dw) continue;
-    if (p.hasBias !== (bias !== null) || p.dtype !== input.dtype || weight.dtype !== input.dtype) continue;
-    if (bias !== null && (bias.dtype !== input.dtype || bias.shape.length !== 1 || bias.shape[0] !== p.weightShape[0])) continue;
-    if (!sameShape(p.inputShape, input.shape) || !sameShape(p.weightShape, weight.shape)) continue;
+    if (p.hasBias !== (bias !== null) || p.dtype !== dtype || weight.dtype !== dtype) continue;
+    if (bias !== null && (bias.dtype !== dtype || bias.shape.length !== 1 || bias.shape[0] !== p.weightShape[0])) continue;
+    if (!sameShape(p.inputShape, inputShape) || !sameShape(p.weightShape, weight.shape)) continue;
     return p as ConvPlan<G>;
   }
   return null;

@@ -30,7 +30,7 @@ export interface Conv2dOptions {
  *   (n, oh, ow) in order.
  * float64 always takes the native kernel. Every float32 step rounds as PyTorch's fused multiply-adds do.
  */
-interface Geometry {
+export interface Geometry {
   N: number; C: number; H: number; W: number;
   CO: number; KH: number; KW: number; OH: number; OW: number;
   sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
@@ -127,10 +127,7 @@ function geometry(input: Tensor, weight: Tensor, bias: Tensor | null, options: C
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const b = bias ?? null;
   // a layer meets the same shapes every step: its plan (src/ops/conv-tiny.ts) skips geometry and validation
-  let plan = options.groups === undefined || options.groups === 1
-    ? findPlan<Geometry>(input, weight, b, rawPair(options.stride, 0, 1), rawPair(options.stride, 1, 1), rawPair(options.padding, 0, 0),
-      rawPair(options.padding, 1, 0), rawPair(options.dilation, 0, 1), rawPair(options.dilation, 1, 1))
-    : null;
+  let plan = convPlanFor(input.shape, input.dtype, weight, b, options);
   const g = plan?.g ?? geometry(input, weight, b, options);
   if (plan === null && !g.mkldnn && g.N * g.CO * g.OH * g.OW * g.C * g.KH * g.KW <= convPlans.maxMacs) plan = makePlan(input, weight, b, g);
   const x = input.values();
@@ -147,6 +144,15 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   return recordSaved(result, unbatched ? 'SqueezeBackward1' : 'ConvolutionBackward0', [input, weight, b], convBackward, saved);
 }
 
+/** The tiny-problem plan kept for this call (same input shape and dtype, weight, bias presence and options), or null. */
+export function convPlanFor(
+  inputShape: readonly number[], dtype: DType, weight: Tensor, bias: Tensor | null, options: Conv2dOptions,
+): ConvPlan<Geometry> | null {
+  if (options.groups !== undefined && options.groups !== 1) return null;
+  return findPlan<Geometry>(inputShape, dtype, weight, bias, rawPair(options.stride, 0, 1), rawPair(options.stride, 1, 1),
+    rawPair(options.padding, 0, 0), rawPair(options.padding, 1, 0), rawPair(options.dilation, 0, 1), rawPair(options.dilation, 1, 1));
+}
+
 /** An IntPair option's value without validation (NaN where it is neither a number nor a pair: geometry() says why). */
 function rawPair(v: IntPair | undefined, which: 0 | 1, fallback: number): number {
   if (v === undefined) return fallback;
@@ -155,11 +161,11 @@ function rawPair(v: IntPair | undefined, which: 0 | 1, fallback: number): number
 }
 
 /** What conv2d's backward reads: the geometry, the input and weight values, the three operands, the plan if any. */
-interface ConvSaved {
+export interface ConvSaved {
   g: Geometry; x: Storage; w: Storage; input: Tensor; weight: Tensor; bias: Tensor | null; plan: ConvPlan<Geometry> | null;
 }
 
-function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
+export function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
   const gv = grad.values();
   const { g, input, weight, bias, plan } = s;
   // a parameter's gradient may go straight into its .grad (see leafGradBuffer) unless it is also another operand
@@ -180,7 +186,7 @@ function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
 }
 
 /** The weight's gradient as a tensor, or added into weight.grad where the native loop (or its plan) computes it. */
-function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Tensor, direct: boolean, plan: ConvPlan<Geometry> | null): Tensor {
+export function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Tensor, direct: boolean, plan: ConvPlan<Geometry> | null): Tensor {
   const f32 = g.dtype === 'float32';
   // (float32 products OpenBLAS sums over 16 lanes keep weightGrad's own loop)
   const lanes = f32 && tnLanes(true, g.C * g.KH * g.KW, g.CO, g.OH * g.OW);
@@ -199,7 +205,7 @@ function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Tensor, di
 }
 
 /** The bias's gradient as a tensor, or added into bias.grad when it is a single sum (one channel). */
-function biasGradient(g: Geometry, gv: Storage, bias: Tensor, direct: boolean): Tensor {
+export function biasGradient(g: Geometry, gv: Storage, bias: Tensor, direct: boolean): Tensor {
   const into = direct && !g.mkldnn && g.CO === 1 ? leafGradBuffer(bias) : null;
   if (into === null) return new Tensor(biasGrad(g, gv), bias.shape);
   into[0] += sumAll(gv, g.N * g.OH * g.OW);
