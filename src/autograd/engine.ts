@@ -220,6 +220,11 @@ export function gradTensor(dtype: DType, shape: readonly number[], numel: number
   return new Tensor(allocate(dtype, numel), shape);
 }
 
+/** Hands back a gradTensor buffer its caller used only inside its own backward (never returned to the engine). */
+export function releaseGradTensor(t: Tensor): void {
+  if (t.recyclable) recycle(t);
+}
+
 function recycle(t: Tensor): void {
   t.recyclable = false;
   const pools = t.dtype === 'float32' ? pool32 : pool64;

@@ -3,7 +3,8 @@ import { formatTuple, pyFloat } from '../format/module-repr.js';
 import type { DType } from '../tensor/dtype.js';
 import { zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { conv2d } from '../ops/conv.js';
+import { type Conv2dOptions, conv2d } from '../ops/conv.js';
+import { type ChainStage, fusedChain } from '../ops/fused-chain.js';
 import { linear } from '../ops/linalg.js';
 import { maxPool2d } from '../ops/pool.js';
 import { flatten } from '../ops/view.js';
@@ -42,6 +43,8 @@ export class Sequential extends Module {
   #lastSeen: Module[] = [];
   // #names as property keys, array-index names as numbers: a numeric key skips the string-to-index conversion
   readonly #keys: Array<string | number> = [];
+  // the layers as the stages of a fused chain (src/ops/fused-chain.ts), refilled each call; one array per Sequential
+  readonly #stages: ChainStage[] = [];
 
   constructor(...modules: Module[] | [ReadonlyMap<string, Module>]) {
     super();
@@ -91,14 +94,27 @@ export class Sequential extends Module {
     const keys = this.#keys;
     const seen = this.#lastSeen;
     const bag = this as unknown as Record<string | number, unknown>;
-    let y = input;
+    const stages = this.#stages;
+    let fusable = keys.length > 1;
     for (let i = 0; i < keys.length; i++) {
       let m = bag[keys[i]];
       if (m !== seen[i]) seen[i] = m = this.#layer(this.#names[i]);
-      y = (m as Module).call(y);
+      if (fusable) {
+        const stage = (m as Module).call === MODULE_CALL ? (m as Module).chainStage() : null;
+        if (stage === null) fusable = false;
+        else stages[i] = stage;
+      }
     }
+    if (fusable) {
+      if (stages.length !== keys.length) stages.length = keys.length;
+      const y = fusedChain(input, stages);
+      if (y !== null) return y;
+    }
+    let y = input;
+    for (let i = 0; i < keys.length; i++) y = seen[i].call(y);
     return y;
   }
+
 }
 
 export interface LayerOptions {
@@ -114,6 +130,12 @@ export interface Conv2dLayerOptions extends LayerOptions {
   padding?: Pair;
 }
 
+/** Module.call as Module defines it: a layer that overrides it is not run as a chain stage. */
+const MODULE_CALL = Module.prototype.call;
+
+/** A stage's weight before chainStage() first fills it in. */
+const ABSENT_WEIGHT = zeros([0]);
+
 /**
  * 2-D convolution (PyTorch's nn.Conv2d): weight [out, in, kh, kw], bias [out], initialised as PyTorch does —
  * so `manualSeed(s)` then the same layers in the same order give PyTorch's exact initial weights.
@@ -128,6 +150,7 @@ export class Conv2d extends Module {
   bias: Parameter | null;
   // made once: forward runs every step (it holds the stride and padding arrays themselves, so it sees their values)
   readonly #options: { stride: readonly [number, number]; padding: readonly [number, number] };
+  readonly #stage: { kind: 'conv2d'; weight: Tensor; bias: Tensor | null; options: Conv2dOptions };
 
   constructor(
     readonly inChannels: number,
@@ -142,11 +165,20 @@ export class Conv2d extends Module {
     this.stride = toPair(options.stride ?? 1, 'stride', 1);
     this.padding = toPair(options.padding ?? 0, 'padding', 0);
     this.#options = { stride: this.stride, padding: this.padding };
+    this.#stage = { kind: 'conv2d', weight: ABSENT_WEIGHT, bias: null, options: this.#options }; // filled by chainStage()
     const dtype = options.dtype ?? 'float32';
     this.weight = new Parameter(zeros([outChannels, inChannels, ...this.kernelSize], { dtype }));
     this.bias = options.bias === false ? null : new Parameter(zeros([outChannels], { dtype }));
     if (this.bias === null) this.registerParameter('bias', null);
     this.resetParameters(options.generator);
+  }
+
+  override chainStage(): ChainStage | null {
+    if (this.forward !== Conv2d.prototype.forward) return null;
+    const stage = this.#stage;
+    stage.weight = this.weight;
+    stage.bias = this.bias;
+    return stage;
   }
 
   /** PyTorch's default init: weight ~ U(±kaiming bound, a = √5), then bias ~ U(±1/√fan_in). */
@@ -202,9 +234,17 @@ export class Linear extends Module {
 /** x for x > 0, else negativeSlope · x. */
 export class LeakyReLU extends Module {
   static readonly typeName = 'LeakyReLU';
+  readonly #stage: { kind: 'leakyRelu'; negativeSlope: number };
 
   constructor(readonly negativeSlope = 0.01) {
     super();
+    this.#stage = { kind: 'leakyRelu', negativeSlope };
+  }
+
+  override chainStage(): ChainStage | null {
+    if (this.forward !== LeakyReLU.prototype.forward) return null;
+    this.#stage.negativeSlope = this.negativeSlope;
+    return this.#stage;
   }
 
   forward(input: Tensor): Tensor {
@@ -224,8 +264,14 @@ export class ReLU extends Module {
   }
 }
 
+const SIGMOID_STAGE: ChainStage = { kind: 'sigmoid' };
+
 export class Sigmoid extends Module {
   static readonly typeName = 'Sigmoid';
+
+  override chainStage(): ChainStage | null {
+    return this.forward === Sigmoid.prototype.forward ? SIGMOID_STAGE : null;
+  }
 
   forward(input: Tensor): Tensor {
     return sigmoid(input);

@@ -1,5 +1,6 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { formatModule, type ModuleReprNode } from '../format/module-repr.js';
+import type { ChainStage } from '../ops/fused-chain.js';
 import { copy_, zero_ } from '../ops/inplace.js';
 import { type DType, allocate, parseDType } from '../tensor/dtype.js';
 import { contiguousStrides, numelOf, sameShape, shapeString } from '../tensor/shape.js';
@@ -74,6 +75,14 @@ export abstract class Module {
   call(...inputs: Tensor[]): Tensor {
     // one input is the common case: a spread call would go through the generic iteration path every step
     return inputs.length === 1 ? this.forward(inputs[0]) : this.forward(...inputs);
+  }
+
+  /**
+   * @internal This layer as one stage of a fused chain (src/ops/fused-chain.ts: a Sequential of such layers may run
+   * as one graph node), or null when it is not one. Layers that are return it only while their own `forward` runs.
+   */
+  chainStage(): ChainStage | null {
+    return null;
   }
 
   /** Registers a parameter under `name` (`null` records an absent one, like a Conv2d without bias). */

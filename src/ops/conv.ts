@@ -153,6 +153,15 @@ export function convPlanFor(
     rawPair(options.padding, 0, 0), rawPair(options.padding, 1, 0), rawPair(options.dilation, 0, 1), rawPair(options.dilation, 1, 1));
 }
 
+/** True when `options` give the stride, padding and dilation `plan` was made for (and no channel groups). */
+export function planOptionsMatch(plan: ConvPlan<Geometry>, options: Conv2dOptions): boolean {
+  const o = plan.options;
+  return (options.groups === undefined || options.groups === 1) &&
+    rawPair(options.stride, 0, 1) === o[0] && rawPair(options.stride, 1, 1) === o[1] &&
+    rawPair(options.padding, 0, 0) === o[2] && rawPair(options.padding, 1, 0) === o[3] &&
+    rawPair(options.dilation, 0, 1) === o[4] && rawPair(options.dilation, 1, 1) === o[5];
+}
+
 /** An IntPair option's value without validation (NaN where it is neither a number nor a pair: geometry() says why). */
 function rawPair(v: IntPair | undefined, which: 0 | 1, fallback: number): number {
   if (v === undefined) return fallback;

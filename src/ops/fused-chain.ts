@@ -1,0 +1,307 @@
+/**
+ * A chain of small layers run as one graph node (the issue's "fused backward for common chains"): the tutorial's
+ * Conv2d → LeakyReLU → Conv2d → Sigmoid is four ops of a few numbers each, where recording four nodes, four
+ * outputs and four inputs lists, then walking them back one by one, costs more than the arithmetic. Here the
+ * forward computes every stage with the ops' own kernels into its own storage, and records a single node; its
+ * backward runs the stages' gradients back to back, with pooled buffers between them, adding each parameter's
+ * gradient into its `.grad` as the separate nodes would. The numbers are the separate ops' bit for bit (the
+ * same kernels, the same order); what is left out is only the bookkeeping.
+ *
+ * The graph still reads as PyTorch's: the node has the last op's name, and the first look at its `inputs` (or
+ * `nextFunctions`) unfolds it into the real ops — the intermediate tensors and their nodes, made from the saved
+ * storages — after which it is that last op's node. Chains whose input requires grad, whose parameters repeat
+ * or freeze, and convolutions without a tiny-problem plan (src/ops/conv-tiny.ts) are not fused: the caller then
+ * runs the ops one by one.
+ */
+import { ADDED_TO_GRAD, gradTensor, releaseGradTensor } from '../autograd/engine.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import { Node } from '../autograd/node.js';
+import { type DType, type Storage, allocate } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+import {
+  leakyReluGrad, leakyReluGradInto, leakyReluInto, leakyReluSlope, sigmoidBackward, sigmoidGradInto, sigmoidInto,
+} from './activation.js';
+import {
+  type Conv2dOptions, type ConvSaved, type Geometry, biasGradient, convBackward, convPlanFor, planOptionsMatch, weightGradient,
+} from './conv.js';
+import { type ConvPlan, planForward, planInputGrad } from './conv-tiny.js';
+
+/** One layer of a chain, as a layer describes itself (nn's Conv2d, LeakyReLU and Sigmoid do). */
+export type ChainStage =
+  | { readonly kind: 'conv2d'; readonly weight: Tensor; readonly bias: Tensor | null; readonly options: Conv2dOptions }
+  | { readonly kind: 'leakyRelu'; readonly negativeSlope: number }
+  | { readonly kind: 'sigmoid' };
+
+const CONV = 0;
+const LEAKY = 1;
+const SIGMOID = 2;
+
+/** Everything about a chain that stays the same from call to call: checked on each call, made again on a change. */
+interface Program {
+  readonly dtype: DType;
+  readonly inputShape: readonly number[];
+  readonly kinds: readonly number[];
+  /** Per stage: its conv plan (conv stages), else null. */
+  readonly plans: ReadonlyArray<ConvPlan<Geometry> | null>;
+  readonly weights: ReadonlyArray<Tensor | null>;
+  readonly biases: ReadonlyArray<Tensor | null>;
+  /** Per stage: the weight's and bias's storages when compiled (a parameter moved by Module.to() gets new ones). */
+  readonly storages: ReadonlyArray<readonly [Storage | null, Storage | null]>;
+  /** Per stage: leaky_relu's slope in the dtype (0 elsewhere), and the slope it was given, to notice a change. */
+  readonly slopes: readonly number[];
+  readonly givenSlopes: readonly number[];
+  /** Per stage: the output's shape and element count. */
+  readonly shapes: ReadonlyArray<readonly number[]>;
+  readonly sizes: readonly number[];
+  /** The parameters in stage order, weight then bias: the node's edges. */
+  readonly params: readonly Tensor[];
+  /** PyTorch's name of the last stage's node, which the fused node carries. */
+  readonly name: string;
+}
+
+/** One program per chain description (a Sequential keeps its array of stages). */
+const programs = new WeakMap<readonly ChainStage[], Program>();
+
+/**
+ * `stages` run on `x` as one node, or null when this chain cannot be fused (then run the ops one by one). The
+ * result is the last stage's output, with the last op's grad_fn name.
+ */
+export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | null {
+  if (!isGradEnabled() || x.requiresGrad || stages.length < 2) return null;
+  let program = programs.get(stages) ?? null;
+  if (program === null || !stillValid(program, x, stages)) {
+    program = compile(x, stages);
+    if (program === null) return null;
+    programs.set(stages, program);
+  }
+  const f32 = program.dtype === 'float32';
+  const kinds = program.kinds;
+  const outs: Storage[] = new Array<Storage>(kinds.length);
+  let src = x.values();
+  for (let k = 0; k < kinds.length; k++) {
+    const out = allocate(program.dtype, program.sizes[k]);
+    const kind = kinds[k];
+    if (kind === CONV) {
+      const bias = program.biases[k];
+      planForward(program.plans[k] as ConvPlan<Geometry>, src, (program.weights[k] as Tensor).values(), bias === null ? null : bias.values(), out, f32);
+    } else if (kind === LEAKY) {
+      leakyReluInto(src, 0, out, 0, out.length, program.slopes[k]);
+    } else {
+      sigmoidInto(src, 0, out, 0, out.length, f32);
+    }
+    outs[k] = out;
+    src = out;
+  }
+  const y = new Tensor(src, program.shapes[kinds.length - 1]);
+  y.requiresGrad = true;
+  y.gradFn = new FusedChainNode(program, x, outs, y);
+  return y;
+}
+
+/**
+ * True when `program` was made for this call: the same input shape and dtype, the same layers with the same
+ * parameter tensors (same storages, still requiring grad) and options, the same slopes.
+ */
+function stillValid(p: Program, x: Tensor, stages: readonly ChainStage[]): boolean {
+  if (x.dtype !== p.dtype || stages.length !== p.kinds.length || !sameShape(x.shape, p.inputShape)) return false;
+  for (let k = 0; k < stages.length; k++) {
+    const s = stages[k];
+    if (s.kind === 'conv2d') {
+      const w = s.weight;
+      const b = s.bias;
+      if (p.kinds[k] !== CONV || w !== p.weights[k] || b !== p.biases[k] || w.data !== p.storages[k][0] || !w.requiresGrad) return false;
+      if (b !== null && (b.data !== p.storages[k][1] || !b.requiresGrad)) return false;
+      if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, s.options)) return false;
+    } else if (s.kind === 'leakyRelu') {
+      if (p.kinds[k] !== LEAKY || s.negativeSlope !== p.givenSlopes[k]) return false;
+    } else if (p.kinds[k] !== SIGMOID) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Parameters the fused backward may add into directly: leaves that require grad, dense, of one dtype. */
+function paramsLive(weight: Tensor, bias: Tensor | null): boolean {
+  if (!weight.requiresGrad || weight.gradFn !== null || !weight.isDense || weight.offset !== 0) return false;
+  return bias === null || (bias.requiresGrad && bias.gradFn === null && bias.isDense && bias.offset === 0);
+}
+
+function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
+  if (x.shape.length !== 4) return null; // (3-D input records SqueezeBackward1: left to the ops)
+  // the graph starts at the first conv: an activation before it would record no node (its input needs no grad)
+  if (stages[0].kind !== 'conv2d') return null;
+  const dtype = x.dtype;
+  const kinds: number[] = [];
+  const plans: Array<ConvPlan<Geometry> | null> = [];
+  const weights: Array<Tensor | null> = [];
+  const biases: Array<Tensor | null> = [];
+  const storages: Array<readonly [Storage | null, Storage | null]> = [];
+  const slopes: number[] = [];
+  const givenSlopes: number[] = [];
+  const shapes: Array<readonly number[]> = [];
+  const sizes: number[] = [];
+  const params: Tensor[] = [];
+  let shape: readonly number[] = x.shape;
+  for (const s of stages) {
+    let plan: ConvPlan<Geometry> | null = null;
+    let slope = 0;
+    let given = 0;
+    if (s.kind === 'conv2d') {
+      if (s.weight.dtype !== dtype || (s.bias !== null && s.bias.dtype !== dtype) || !paramsLive(s.weight, s.bias)) return null;
+      plan = convPlanFor(shape, dtype, s.weight, s.bias, s.options);
+      if (plan === null) return null; // made by the first unfused call of this shape
+      // each parameter once (a repeated one would need the engine's order of accumulation between its uses)
+      if (params.includes(s.weight) || (s.bias !== null && (s.bias === s.weight || params.includes(s.bias)))) return null;
+      params.push(s.weight);
+      if (s.bias !== null) params.push(s.bias);
+      shape = plan.outShape;
+    } else if (s.kind === 'leakyRelu') {
+      given = s.negativeSlope;
+      slope = leakyReluSlope(dtype, given);
+    }
+    kinds.push(s.kind === 'conv2d' ? CONV : s.kind === 'leakyRelu' ? LEAKY : SIGMOID);
+    plans.push(plan);
+    weights.push(s.kind === 'conv2d' ? s.weight : null);
+    biases.push(s.kind === 'conv2d' ? s.bias : null);
+    storages.push(s.kind === 'conv2d' ? [s.weight.data, s.bias === null ? null : s.bias.data] : [null, null]);
+    slopes.push(slope);
+    givenSlopes.push(given);
+    shapes.push(shape);
+    sizes.push(shape.reduce((a, b) => a * b, 1));
+  }
+  const last = kinds[kinds.length - 1];
+  const name = last === CONV ? 'ConvolutionBackward0' : last === LEAKY ? 'LeakyReluBackward0' : 'SigmoidBackward0';
+  return { dtype, inputShape: x.shape.slice(), kinds, plans, weights, biases, storages, slopes, givenSlopes, shapes, sizes, params, name };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What the fused backward answers when every parameter's gradient went straight into its `.grad`. */
+const allAdded = new Map<number, ReadonlyArray<Tensor>>();
+
+function addedForAll(n: number): ReadonlyArray<Tensor> {
+  let a = allAdded.get(n);
+  if (a === undefined) allAdded.set(n, (a = Object.freeze(new Array<Tensor>(n).fill(ADDED_TO_GRAD))));
+  return a;
+}
+
+/**
+ * The node of a fused chain. Its edges are the chain's parameters; its backward runs every stage's gradient in
+ * reverse. `inputs` unfolds it into the separate ops' nodes first (see the file comment).
+ */
+class FusedChainNode extends Node {
+  #unfolded = false;
+
+  constructor(
+    private readonly program: Program,
+    private readonly input: Tensor,
+    private readonly outs: readonly Storage[],
+    private readonly output: Tensor,
+  ) {
+    super(program.name, program.params, fusedBackward as (g: Tensor, saved: unknown) => ReadonlyArray<Tensor | null>, null);
+    this.saved = this;
+    this.borrowsGrad = true;
+  }
+
+  /** The chain's backward: the stages' gradients in reverse order, each as its op's backward computes it. */
+  backwardStages(grad: Tensor): ReadonlyArray<Tensor | null> {
+    const { program, outs } = this;
+    const f32 = program.dtype === 'float32';
+    const kinds = program.kinds;
+    let results: Array<Tensor | null> | null = null;
+    let edge = program.params.length;
+    let g = grad.values();
+    let held: Tensor | null = null; // the pooled buffer g lives in, handed back once the next stage has read it
+    for (let k = kinds.length - 1; k >= 0; k--) {
+      const kind = kinds[k];
+      const stageInput = k === 0 ? this.input.values() : outs[k - 1];
+      let next: Tensor | null = null;
+      if (kind === CONV) {
+        const plan = program.plans[k] as ConvPlan<Geometry>;
+        const weight = program.weights[k] as Tensor;
+        const bias = program.biases[k];
+        if (k > 0) {
+          next = gradTensor(program.dtype, program.shapes[k - 1], stageInput.length);
+          planInputGrad(plan, g, weight.values(), next.data, f32);
+        }
+        const gw = weightGradient(plan.g, g, stageInput, weight, true, plan);
+        const gb = bias === null ? null : biasGradient(plan.g, g, bias, true);
+        edge -= bias === null ? 1 : 2;
+        if (gw !== ADDED_TO_GRAD || (gb !== null && gb !== ADDED_TO_GRAD)) {
+          results ??= new Array<Tensor | null>(program.params.length).fill(ADDED_TO_GRAD);
+          results[edge] = gw;
+          if (bias !== null) results[edge + 1] = gb;
+        }
+      } else {
+        next = gradTensor(program.dtype, program.shapes[k], outs[k].length);
+        if (kind === LEAKY) leakyReluGradInto(g, 0, stageInput, 0, next.data, next.data.length, program.slopes[k]);
+        else sigmoidGradInto(g, 0, outs[k], 0, next.data, next.data.length, f32);
+      }
+      if (held !== null) releaseGradTensor(held);
+      held = next;
+      if (next !== null) g = next.data;
+    }
+    if (held !== null) releaseGradTensor(held);
+    return results ?? addedForAll(program.params.length);
+  }
+
+  protected override unfold(): void {
+    if (this.#unfolded) return;
+    this.#unfolded = true;
+    const { program, outs } = this;
+    const released = this.released;
+    const kinds = program.kinds;
+    let current = this.input;
+    for (let k = 0; k < kinds.length; k++) {
+      const last = k === kinds.length - 1;
+      const out = last ? this.output : new Tensor(outs[k], program.shapes[k]);
+      let name: string;
+      let inputs: Array<Tensor | null>;
+      let fn: (g: Tensor, saved: never) => ReadonlyArray<Tensor | null> | Tensor;
+      let saved: unknown;
+      if (kinds[k] === CONV) {
+        const weight = program.weights[k] as Tensor;
+        const bias = program.biases[k];
+        const plan = program.plans[k] as ConvPlan<Geometry>;
+        const s: ConvSaved = { g: plan.g, x: current.values(), w: weight.values(), input: current, weight, bias, plan };
+        name = 'ConvolutionBackward0';
+        inputs = [current.requiresGrad ? current : null, weight, bias];
+        fn = convBackward;
+        saved = s;
+      } else if (kinds[k] === LEAKY) {
+        name = 'LeakyReluBackward0';
+        inputs = [current];
+        fn = leakyReluGrad;
+        saved = { x: current, slope: program.slopes[k] };
+      } else {
+        name = 'SigmoidBackward0';
+        inputs = [current];
+        fn = sigmoidBackward;
+        saved = out;
+      }
+      if (last) {
+        // this node becomes the last op's own node
+        this.edgeList = inputs;
+        this.backwardFn = released ? null : (fn as typeof this.backwardFn);
+        this.saved = released ? null : saved;
+      } else {
+        const node = new Node(name, inputs, fn as (g: Tensor, saved: unknown) => ReadonlyArray<Tensor | null> | Tensor, saved);
+        node.borrowsGrad = true;
+        if (released) node.release();
+        out.requiresGrad = true;
+        out.gradFn = node;
+      }
+      current = out;
+    }
+  }
+}
+
+function fusedBackward(grad: Tensor, node: FusedChainNode): ReadonlyArray<Tensor | null> {
+  return node.backwardStages(grad);
+}
