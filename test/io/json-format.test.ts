@@ -10,7 +10,7 @@ import {
   encodeStateDictJson,
 } from '../../src/io/index.js';
 import { float32ToString, float64ToString } from '../../src/io/json-format.js';
-import { bits, expectSameStateDict, f32, f64 } from './state-dict-helpers.js';
+import { expectSameStateDict, f32, f64 } from './state-dict-helpers.js';
 
 function decodeError(text: string): string {
   try {
