@@ -111,9 +111,10 @@ export function controlsPanel(root: HTMLElement, initial: Settings, actions: Con
 
   function renderTiming(s: RunState): void {
     const text = s.steps > 0
-      ? `Training time in the worker: ${(s.trainMs / 1000).toFixed(2)} s for ${s.steps.toLocaleString('en')} steps, ` +
-        `${((s.trainMs * 1000) / s.steps).toFixed(1)} µs/step` +
-        (s.wallMs > 0 ? ` · ${(s.wallMs / 1000).toFixed(2)} s wall clock while running` : '')
+      // No-break spaces keep each number with its unit when the line wraps.
+      ? `Training time in the worker: ${(s.trainMs / 1000).toFixed(2)}\u00a0s for ${s.steps.toLocaleString('en')} steps, ` +
+        `${((s.trainMs * 1000) / s.steps).toFixed(1)}\u00a0µs/step` +
+        (s.wallMs > 0 ? ` · ${(s.wallMs / 1000).toFixed(2)}\u00a0s wall clock while running` : '')
       : 'Training time in the worker: none yet';
     if (timing.textContent !== text) timing.textContent = text;
     timing.dataset.trainMs = String(s.trainMs);
