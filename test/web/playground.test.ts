@@ -113,6 +113,8 @@ describe('playground in Chromium', () => {
         '--disable-sync', '--disable-quic', '--no-first-run'],
       viewport: { width: 1400, height: 900 },
     });
+    // Every wait without its own timeout (clicks, selectors, functions): as generous as WAIT.
+    context.setDefaultTimeout(WAIT.timeout);
   }, 180_000);
 
   afterAll(async () => {
