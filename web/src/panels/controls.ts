@@ -63,7 +63,7 @@ export function controlsPanel(root: HTMLElement, initial: Settings, actions: Con
   // The progress line changes every few dozen ms, so it is not live; the run's state word is announced instead.
   const status = el('p', { id: 'status', class: 'status' });
   // The worker's own clock: time inside its training loop only (no messages, drawing or idle time), so that
-  // µs/step compares with the CLI and with bench/browser.ts. The data-* attributes are for machines.
+  // µs/step compares with Node's (bench/browser.ts reads it). The data-* attributes are for machines.
   const timing = el('p', { id: 'timing', class: 'hint' });
   const announce = el('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
   const link = el('a', { id: 'permalink', href: '?' }, 'Link that trains this run on load');
