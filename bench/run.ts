@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     console.log('');
   }
 
+  if (only.includes('browser')) Object.assign(results, { browser: await (await import('./browser.js')).runBrowserBench(quick) });
   const rows: Row[] = [];
   const t = results.tutorial;
   if (t) {

@@ -1,4 +1,5 @@
-// The browser-safe part of src/io (no Node imports): encoders and decoders for bytes and text.
+// The browser-safe part of src/io (no Node imports): encoders and decoders for bytes and text. index.ts
+// re-exports all of this and adds the Node-only file functions, so the list lives here only.
 export { StateDictFormatError } from './errors.js';
 export {
   encodeSafetensors,

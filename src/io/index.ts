@@ -1,21 +1,7 @@
 // State_dict files: safetensors (what PyTorch's safetensors reads and writes) and torchlet's readable JSON.
-// browser.ts has the same names less the Node-only file functions.
-export { StateDictFormatError } from './errors.js';
-export {
-  encodeSafetensors,
-  decodeSafetensors,
-  decodeSafetensorsWithMetadata,
-  MAX_HEADER_BYTES,
-  type DecodeOptions,
-  type DecodedStateDict,
-} from './safetensors.js';
-export {
-  encodeStateDictJson,
-  decodeStateDictJson,
-  decodeStateDictJsonWithMetadata,
-  JSON_FORMAT,
-  JSON_FORMAT_VERSION,
-} from './json-format.js';
+// The browser-safe encoders and decoders are listed once, in browser.ts (which the playground imports and which
+// must stay free of node: imports); this module adds the Node-only file functions.
+export * from './browser.js';
 export {
   saveStateDict,
   loadStateDictFile,

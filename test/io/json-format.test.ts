@@ -10,25 +10,7 @@ import {
   encodeStateDictJson,
 } from '../../src/io/index.js';
 import { float32ToString, float64ToString } from '../../src/io/json-format.js';
-
-function bits(t: Tensor): string[] {
-  const v = t.values();
-  const u = v instanceof Float32Array ? new Uint32Array(Float32Array.from(v).buffer) : new BigUint64Array(Float64Array.from(v).buffer);
-  return Array.from(u, (x: number | bigint) => x.toString(16));
-}
-
-function expectSameStateDict(a: ReadonlyMap<string, Tensor>, b: ReadonlyMap<string, Tensor>): void {
-  expect([...b.keys()]).toEqual([...a.keys()]);
-  for (const [k, t] of a) {
-    const u = b.get(k)!;
-    expect(u.dtype, k).toBe(t.dtype);
-    expect(u.shape, k).toEqual(t.shape);
-    expect(bits(u), k).toEqual(bits(t));
-  }
-}
-
-const f32 = (b: number[]): Float32Array => new Float32Array(new Uint32Array(b).buffer);
-const f64 = (b: bigint[]): Float64Array => new Float64Array(new BigUint64Array(b).buffer);
+import { expectSameStateDict, f32, f64 } from './state-dict-helpers.js';
 
 function decodeError(text: string): string {
   try {

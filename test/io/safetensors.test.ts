@@ -8,26 +8,7 @@ import {
   decodeSafetensorsWithMetadata,
   encodeSafetensors,
 } from '../../src/io/index.js';
-
-/** Each element's IEEE bit pattern as hex, so -0 and 0, or two NaNs, never compare equal by accident. */
-function bits(t: Tensor): string[] {
-  const v = t.values();
-  const u = v instanceof Float32Array ? new Uint32Array(Float32Array.from(v).buffer) : new BigUint64Array(Float64Array.from(v).buffer);
-  return Array.from(u, (x: number | bigint) => x.toString(16));
-}
-
-function expectSameStateDict(a: ReadonlyMap<string, Tensor>, b: ReadonlyMap<string, Tensor>): void {
-  expect([...b.keys()]).toEqual([...a.keys()]);
-  for (const [k, t] of a) {
-    const u = b.get(k)!;
-    expect(u.dtype, k).toBe(t.dtype);
-    expect(u.shape, k).toEqual(t.shape);
-    expect(bits(u), k).toEqual(bits(t));
-  }
-}
-
-const f32 = (bitsList: number[]): Float32Array => new Float32Array(new Uint32Array(bitsList).buffer);
-const f64 = (bitsList: bigint[]): Float64Array => new Float64Array(new BigUint64Array(bitsList).buffer);
+import { bits, expectSameStateDict, f32, f64 } from './state-dict-helpers.js';
 
 /** A safetensors file from a header text and data bytes, with the header length field as given (default: right). */
 function raw(header: string, data: ArrayLike<number> = [], headerLength?: number | bigint): Uint8Array {

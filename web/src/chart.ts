@@ -39,8 +39,9 @@ export class VegaChart {
   private view: View | null = null;
   private key = '';
   private busy = false;
-  private next: TopLevelSpec | null = null;
+  private next: { spec: TopLevelSpec; tag: string } | null = null;
   private last: TopLevelSpec | null = null;
+  private lastTag = '';
   private vlKey = '';
   private inlineName: string | null = null;
 
@@ -55,15 +56,20 @@ export class VegaChart {
       if (this.last) {
         this.key = '';
         this.vlKey = '';
-        this.show(this.last);
+        void this.show(this.last, this.lastTag);
       }
     });
   }
 
-  /** Shows `spec`; while a render is in flight only the newest spec is kept. */
-  show(spec: TopLevelSpec): Promise<void> {
+  /**
+   * Shows `spec`; while a render is in flight only the newest spec is kept. Once it is on screen the container's
+   * data-shown attribute is set to `tag`, so a reader (the end-to-end tests) can tell which data the chart
+   * shows: the number of marks alone cannot tell two runs of the same length apart.
+   */
+  show(spec: TopLevelSpec, tag = ''): Promise<void> {
     this.last = spec;
-    this.next = spec;
+    this.lastTag = tag;
+    this.next = { spec, tag };
     if (this.busy) return Promise.resolve();
     return this.drain();
   }
@@ -76,10 +82,11 @@ export class VegaChart {
     this.busy = true;
     try {
       while (this.next) {
-        const spec = this.next;
+        const { spec, tag } = this.next;
         this.next = null;
         const start = performance.now();
         await this.render(spec);
+        this.container.dataset.shown = tag;
         const cost = performance.now() - start;
         if (this.next && cost > 4) await new Promise((r) => setTimeout(r, Math.min(1000, 4 * cost)));
       }

@@ -8,11 +8,10 @@ import { defaultGenerator } from '../../src/random/generator.js';
 import { camelToSnake } from '../../src/optim/optimizer.js';
 import { TEST_MATRICES } from '../../src/lab/data.js';
 import type { FromTrainer, Inspection, OptimizerStateView, Progress, ToTrainer } from './protocol.js';
+import { SLICE_MS, type TrainClock, type TrainLimit, trainFor as trainLoop } from './train-loop.js';
 
 // The training worker: one Trainer, driven by the page's buttons. While running it trains in slices of
 // SLICE_MS, posts one progress message per slice (never one per step) and yields so that a Pause is seen.
-
-const SLICE_MS = 40;
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 let trainer: Trainer | null = null;
@@ -20,10 +19,10 @@ let run = 0;
 let running = false;
 let sentCurve = 0;
 let sentSnapshots = 0;
-let trainMs = 0;
+/** Time inside the training loop and the last step's loss (see train-loop.ts). */
+const clock: TrainClock = { trainMs: 0, lastLoss: NaN };
 let wallStart = 0;
 let wallMs = 0;
-let lastLoss = NaN;
 
 // A zero-delay yield (setTimeout is clamped to 4 ms once nested).
 const channel = new MessageChannel();
@@ -44,11 +43,11 @@ function progress(): void {
   const t = trainer;
   const msg: Progress = {
     type: 'progress', run, epoch: t.epoch, position: t.position, steps: t.totalSteps,
-    lossTrue: t.lossTrue, lossFalse: t.lossFalse, lastLoss,
+    lossTrue: t.lossTrue, lossFalse: t.lossFalse, lastLoss: clock.lastLoss,
     weights: weightsOf(t.model),
     curve: t.curve.slice(sentCurve), snapshots: t.snapshots.slice(sentSnapshots),
     predictions: predict(t.model, TEST_MATRICES),
-    running, done: t.done, trainMs, wallMs,
+    running, done: t.done, trainMs: clock.trainMs, wallMs,
   };
   sentCurve = t.curve.length;
   sentSnapshots = t.snapshots.length;
@@ -56,23 +55,8 @@ function progress(): void {
 }
 
 /** Trains until the budget (ms), the step count or the epoch boundary is reached, accounting the time. */
-function trainFor(limit: { ms?: number; steps?: number; epochEnd?: boolean }): void {
-  if (!trainer) return;
-  const t = trainer;
-  const start = performance.now();
-  const epoch = t.epoch;
-  const budget = limit.ms ?? Infinity;
-  const steps = limit.steps ?? Infinity;
-  let taken = 0;
-  try {
-    while (!t.done && taken < steps && !(limit.epochEnd && t.epoch !== epoch)) {
-      lastLoss = t.step();
-      taken++;
-      if (performance.now() - start >= budget) break;
-    }
-  } finally {
-    trainMs += performance.now() - start;
-  }
+function trainFor(limit: TrainLimit): void {
+  if (trainer) trainLoop(trainer, limit, clock);
 }
 
 function slice(): void {
@@ -99,10 +83,10 @@ scope.onmessage = (e: MessageEvent<ToTrainer>) => {
         run++;
         sentCurve = 0;
         sentSnapshots = 0;
-        trainMs = 0;
+        clock.trainMs = 0;
+        clock.lastLoss = NaN;
         wallMs = 0;
         wallStart = 0;
-        lastLoss = NaN;
         trainer = new Trainer(msg.config);
         post({
           type: 'init', run, config: trainer.config, weights: trainer.init,

@@ -1,9 +1,9 @@
 import { heatmapSpec } from '../../../src/charts/specs.js';
 import { type AtlasResult, atlasTasks, DEFAULT_VARIANTS, OUTCOME_CLASSES, type OutcomeClass, summarizeAtlas, type Variant, type VariantResult } from '../../../src/lab/atlas.js';
 import { LEARNED_ACCURACY } from '../../../src/lab/evaluate.js';
-import { Batch, type BatchStatus, describeProgress } from '../batch.js';
+import { batchControls, type BatchJob } from '../batch-controls.js';
 import { VegaChart } from '../chart.js';
-import { el, FrameScheduler } from '../dom.js';
+import { el } from '../dom.js';
 import { formatNumber } from '../heatmap.js';
 import { parseIntegerList, type Settings } from '../settings.js';
 
@@ -27,71 +27,31 @@ export function atlasPanel(root: HTMLElement, load: (s: Partial<Settings>) => vo
     const box = el('input', { type: 'checkbox', id: `atlas-variant-${i}`, checked: i === 0 });
     return { v, box, row: el('span', { class: 'check', title: v.description }, box, el('label', { for: `atlas-variant-${i}` }, v.name)) };
   });
-  const run = el('button', { type: 'button', id: 'atlas-run' }, 'Run atlas');
-  const cancel = el('button', { type: 'button', id: 'atlas-cancel', disabled: true }, 'Cancel');
-  const error = el('p', { class: 'field-error', 'aria-live': 'polite' });
-  const bar = el('progress', { id: 'atlas-progress', max: 1, value: 0 });
-  const status = el('span', { class: 'hint', id: 'atlas-status' });
   const figure = el('div', { id: 'atlas-chart', class: 'chart' });
   const chart = new VegaChart(figure, 'Heatmap: held-out accuracy of each seed under each procedure', false);
   const summary = el('div', { id: 'atlas-summary' });
+  const controls = batchControls(root, 'atlas', 'Run atlas', prepare, draw);
   root.append(
     el('div', { class: 'field' }, el('label', { for: 'atlas-seeds' }, 'Seeds'), seedsInput),
     el('fieldset', { class: 'inline' }, el('legend', {}, 'Procedures (the first is the tutorial’s)'), ...boxes.map((b) => b.row)),
-    el('div', { class: 'row' }, run, cancel), error,
-    el('div', { class: 'progress' }, el('label', { for: 'atlas-progress' }, 'Progress'), bar, status),
+    controls.buttons, controls.error, controls.progress,
     figure, summary);
 
-  let batch: Batch | null = null;
-  let progress: BatchStatus | null = null;
-  let result: AtlasResult | null = null;
-
-  function draw(): void {
-    if (progress) {
-      bar.max = Math.max(1, progress.epochsTotal);
-      bar.value = progress.epochsDone;
-      status.textContent = describeProgress(progress);
-      if (progress.errors.length) error.textContent = progress.errors.join('; ');
-      if (progress.finished) { run.disabled = false; cancel.disabled = true; }
-    }
-    if (!result) return;
-    const r = result;
+  function draw(r: AtlasResult): void {
     void chart.show(heatmapSpec(r.variants.flatMap((v) => v.runs.map((x) => ({ row: v.variant.name, col: String(x.seed), value: x.accuracy }))), {
       rowTitle: 'procedure', colTitle: 'seed', valueTitle: 'held-out accuracy', domain: [0, 1],
       width: Math.min(900, Math.max(200, 34 * r.seeds.length)), height: Math.max(40, 30 * r.variants.length),
       title: `Held-out accuracy per seed (learned: ≥ ${r.threshold})`,
     }));
     summary.replaceChildren(...r.variants.map((v) => variantView(v, load)));
-    root.dataset.done = '1';
   }
-  const frame = new FrameScheduler(draw);
 
-  run.addEventListener('click', () => {
-    let seeds: number[];
+  function prepare(): BatchJob<AtlasResult> {
     const variants: Variant[] = boxes.filter((b) => b.box.checked).map((b) => b.v);
-    try {
-      seeds = parseIntegerList(seedsInput.value, 'seeds', 200);
-      if (variants.length === 0) throw new RangeError('pick at least one procedure');
-    } catch (e) {
-      error.textContent = (e as Error).message;
-      return;
-    }
-    error.textContent = '';
-    batch?.cancel();
-    result = null;
-    root.dataset.done = '0';
-    run.disabled = true;
-    cancel.disabled = false;
-    batch = new Batch(atlasTasks(seeds, variants), (s) => { progress = s; frame.request(); },
-      (outcomes) => { result = summarizeAtlas(seeds, variants, outcomes); frame.request(); });
-  });
-  cancel.addEventListener('click', () => {
-    batch?.cancel();
-    batch = null;
-    run.disabled = false;
-    cancel.disabled = true;
-    status.textContent = 'Cancelled.';
-  });
+    const seeds = parseIntegerList(seedsInput.value, 'seeds', 200);
+    if (variants.length === 0) throw new RangeError('pick at least one procedure');
+    return { tasks: atlasTasks(seeds, variants), summarize: (outcomes) => summarizeAtlas(seeds, variants, outcomes) };
+  }
 }
 
 function variantView(v: VariantResult, load: (s: Partial<Settings>) => void): HTMLElement {

@@ -62,10 +62,13 @@ export function controlsPanel(root: HTMLElement, initial: Settings, actions: Con
 
   // The progress line changes every few dozen ms, so it is not live; the run's state word is announced instead.
   const status = el('p', { id: 'status', class: 'status' });
+  // The worker's own clock: time inside its training loop only (no messages, drawing or idle time), so that
+  // µs/step compares with Node's (bench/browser.ts reads it). The data-* attributes are for machines.
+  const timing = el('p', { id: 'timing', class: 'hint' });
   const announce = el('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
   const link = el('a', { id: 'permalink', href: '?' }, 'Link that trains this run on load');
   const help = el('p', { id: 'controls-help', class: 'hint' }, 'Changing a setting restarts the run; the page URL always holds the settings.');
-  root.append(form, buttons, status, announce, el('p', { class: 'hint' }, link), help);
+  root.append(form, buttons, status, timing, announce, el('p', { class: 'hint' }, link), help);
 
   function fill(): void {
     for (const f of fields) {
@@ -106,6 +109,19 @@ export function controlsPanel(root: HTMLElement, initial: Settings, actions: Con
     if (changed) actions.settings(settings);
   }
 
+  function renderTiming(s: RunState): void {
+    const text = s.steps > 0
+      // No-break spaces keep each number with its unit when the line wraps.
+      ? `Training time in the worker: ${(s.trainMs / 1000).toFixed(2)}\u00a0s for ${s.steps.toLocaleString('en')} steps, ` +
+        `${((s.trainMs * 1000) / s.steps).toFixed(1)}\u00a0µs/step` +
+        (s.wallMs > 0 ? ` · ${(s.wallMs / 1000).toFixed(2)}\u00a0s wall clock while running` : '')
+      : 'Training time in the worker: none yet';
+    if (timing.textContent !== text) timing.textContent = text;
+    timing.dataset.trainMs = String(s.trainMs);
+    timing.dataset.steps = String(s.steps);
+    timing.dataset.wallMs = String(s.wallMs);
+  }
+
   fill();
 
   return {
@@ -124,9 +140,9 @@ export function controlsPanel(root: HTMLElement, initial: Settings, actions: Con
         `epoch ${Math.min(s.epoch, total)}/${total}`,
         `${s.steps.toLocaleString('en')} steps`,
       ];
-      if (s.steps > 0) parts.push(`${(s.trainMs / 1000).toFixed(2)} s training (${(s.wallMs / 1000).toFixed(2)} s wall)`);
       const text = parts.join(' · ');
       if (status.textContent !== text) status.textContent = text;
+      renderTiming(s);
       status.dataset.state = s.error ? 'error' : s.done ? 'done' : s.running ? 'running' : 'idle';
     },
   };

@@ -41,7 +41,8 @@ export function lossPanel(root: HTMLElement) {
     // Fix the x axis to the whole run so points appear in place rather than the axis growing.
     const enc = (spec as { encoding: { x: Record<string, unknown> } }).encoding;
     enc.x = { ...enc.x, scale: { domain: [0, epochs] } };
-    void chart.show(spec);
+    // The tag names the data on screen (run and number of points) for the end-to-end tests.
+    void chart.show(spec, `${s.run}:${s.curve.length}:${logScale ? 'log' : 'linear'}`);
   }
 
   let last: RunState | null = null;
