@@ -190,9 +190,11 @@ function uniformRun(ends: readonly number[]): number {
 }
 
 /** Forward: each output's taps from 0 (float32: rounded after each), then + bias. */
-export function planForward(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b: Storage | null, out: Storage, f32: boolean): void {
+export function planForward(
+  p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b: Storage | null, out: Storage, f32: boolean, xo = 0, oo = 0,
+): void {
   if (f32 && p.fTaps > 0) {
-    forwardUniformF32(p, x, w, b, out);
+    forwardUniformF32(p, x, w, b, out, xo, oo);
     return;
   }
   const { fx, fw, fEnd, fCo } = p;
@@ -202,11 +204,11 @@ export function planForward(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b
     let acc = 0;
     const end = fEnd[o];
     if (f32) {
-      for (; t < end; t++) acc = f(acc + w[fw[t]] * x[fx[t]]);
-      out[o] = b === null ? acc : f(acc + b[fCo[o]]);
+      for (; t < end; t++) acc = f(acc + w[fw[t]] * x[xo + fx[t]]);
+      out[oo + o] = b === null ? acc : f(acc + b[fCo[o]]);
     } else {
-      for (; t < end; t++) acc = acc + w[fw[t]] * x[fx[t]];
-      out[o] = b === null ? acc : acc + b[fCo[o]];
+      for (; t < end; t++) acc = acc + w[fw[t]] * x[xo + fx[t]];
+      out[oo + o] = b === null ? acc : acc + b[fCo[o]];
     }
   }
 }
@@ -216,7 +218,7 @@ export function planForward(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b
  * chain of roundings in the same order. One chain's every step waits for the rounding before it, so a single
  * chain runs at the latency of add-and-round; four independent ones overlap (about twice as fast here).
  */
-function forwardUniformF32(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
+function forwardUniformF32(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b: Storage | null, out: Storage, xo: number, oo: number): void {
   const { fx, fw, fCo } = p;
   const T = p.fTaps;
   const outputs = fCo.length;
@@ -228,34 +230,36 @@ function forwardUniformF32(p: ConvPlan<TinyGeometry>, x: Storage, w: Storage, b:
     let a2 = 0;
     let a3 = 0;
     for (let t = o * T, end = t + T; t < end; t++) {
-      a0 = f(a0 + w[fw[t]] * x[fx[t]]);
-      a1 = f(a1 + w[fw[t + T]] * x[fx[t + T]]);
-      a2 = f(a2 + w[fw[t + 2 * T]] * x[fx[t + 2 * T]]);
-      a3 = f(a3 + w[fw[t + 3 * T]] * x[fx[t + 3 * T]]);
+      a0 = f(a0 + w[fw[t]] * x[xo + fx[t]]);
+      a1 = f(a1 + w[fw[t + T]] * x[xo + fx[t + T]]);
+      a2 = f(a2 + w[fw[t + 2 * T]] * x[xo + fx[t + 2 * T]]);
+      a3 = f(a3 + w[fw[t + 3 * T]] * x[xo + fx[t + 3 * T]]);
     }
     if (b === null) {
-      out[o] = a0;
-      out[o + 1] = a1;
-      out[o + 2] = a2;
-      out[o + 3] = a3;
+      out[oo + o] = a0;
+      out[oo + o + 1] = a1;
+      out[oo + o + 2] = a2;
+      out[oo + o + 3] = a3;
     } else {
-      out[o] = f(a0 + b[fCo[o]]);
-      out[o + 1] = f(a1 + b[fCo[o + 1]]);
-      out[o + 2] = f(a2 + b[fCo[o + 2]]);
-      out[o + 3] = f(a3 + b[fCo[o + 3]]);
+      out[oo + o] = f(a0 + b[fCo[o]]);
+      out[oo + o + 1] = f(a1 + b[fCo[o + 1]]);
+      out[oo + o + 2] = f(a2 + b[fCo[o + 2]]);
+      out[oo + o + 3] = f(a3 + b[fCo[o + 3]]);
     }
   }
   for (; o < outputs; o++) {
     let acc = 0;
-    for (let t = o * T, end = t + T; t < end; t++) acc = f(acc + w[fw[t]] * x[fx[t]]);
-    out[o] = b === null ? acc : f(acc + b[fCo[o]]);
+    for (let t = o * T, end = t + T; t < end; t++) acc = f(acc + w[fw[t]] * x[xo + fx[t]]);
+    out[oo + o] = b === null ? acc : f(acc + b[fCo[o]]);
   }
 }
 
 /** Weight gradient: per element, each sample's sum from 0, the samples' sums added in turn; stored or added into gw. */
-export function planWeightGrad(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage, gw: Storage, add: boolean, f32: boolean): void {
+export function planWeightGrad(
+  p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage, gw: Storage, add: boolean, f32: boolean, xo = 0,
+): void {
   if (f32 && p.wPairs > 0) {
-    weightGradUniformF32(p, gv, x, gw, add);
+    weightGradUniformF32(p, gv, x, gw, add, xo);
     return;
   }
   const { wg, wx, wEnd } = p;
@@ -269,10 +273,10 @@ export function planWeightGrad(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storag
       let acc = 0;
       const end = wEnd[k];
       if (f32) {
-        for (; t < end; t++) acc = f(acc + gv[wg[t]] * x[wx[t]]);
+        for (; t < end; t++) acc = f(acc + gv[wg[t]] * x[xo + wx[t]]);
         total = f(total + acc);
       } else {
-        for (; t < end; t++) acc = acc + gv[wg[t]] * x[wx[t]];
+        for (; t < end; t++) acc = acc + gv[wg[t]] * x[xo + wx[t]];
         total = total + acc;
       }
     }
@@ -282,7 +286,7 @@ export function planWeightGrad(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storag
 }
 
 /** planWeightGrad for float32 when every (element, sample) adds the same number of pairs: four elements at a time. */
-function weightGradUniformF32(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage, gw: Storage, add: boolean): void {
+function weightGradUniformF32(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage, gw: Storage, add: boolean, xo: number): void {
   const { wg, wx } = p;
   const U = p.wPairs;
   const N = p.g.N;
@@ -301,10 +305,10 @@ function weightGradUniformF32(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage
       let a2 = 0;
       let a3 = 0;
       for (let t = e * stride + n * U, end = t + U; t < end; t++) {
-        a0 = f(a0 + gv[wg[t]] * x[wx[t]]);
-        a1 = f(a1 + gv[wg[t + stride]] * x[wx[t + stride]]);
-        a2 = f(a2 + gv[wg[t + 2 * stride]] * x[wx[t + 2 * stride]]);
-        a3 = f(a3 + gv[wg[t + 3 * stride]] * x[wx[t + 3 * stride]]);
+        a0 = f(a0 + gv[wg[t]] * x[xo + wx[t]]);
+        a1 = f(a1 + gv[wg[t + stride]] * x[xo + wx[t + stride]]);
+        a2 = f(a2 + gv[wg[t + 2 * stride]] * x[xo + wx[t + 2 * stride]]);
+        a3 = f(a3 + gv[wg[t + 3 * stride]] * x[xo + wx[t + 3 * stride]]);
       }
       s0 = f(s0 + a0);
       s1 = f(s1 + a1);
@@ -327,7 +331,7 @@ function weightGradUniformF32(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage
     let total = 0;
     for (let n = 0; n < N; n++) {
       let acc = 0;
-      for (let t = e * stride + n * U, end = t + U; t < end; t++) acc = f(acc + gv[wg[t]] * x[wx[t]]);
+      for (let t = e * stride + n * U, end = t + U; t < end; t++) acc = f(acc + gv[wg[t]] * x[xo + wx[t]]);
       total = f(total + acc);
     }
     if (add) gw[e] += total;

@@ -197,8 +197,7 @@ export function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
 /** The weight's gradient as a tensor, or added into weight.grad where the native loop (or its plan) computes it. */
 export function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Tensor, direct: boolean, plan: ConvPlan<Geometry> | null): Tensor {
   const f32 = g.dtype === 'float32';
-  // (float32 products OpenBLAS sums over 16 lanes keep weightGrad's own loop)
-  const lanes = f32 && tnLanes(true, g.C * g.KH * g.KW, g.CO, g.OH * g.OW);
+  const lanes = weightGradInLanes(g);
   if (plan !== null && !lanes) {
     const into = direct ? leafGradBuffer(weight) : null;
     const gw = into ?? allocate(g.dtype, numelOf(weight.shape));
@@ -211,6 +210,11 @@ export function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Ten
   if (f32) weightGradNativeF32(g, gv, x, into, true);
   else weightGradNativeF64(g, gv, x, into, true);
   return ADDED_TO_GRAD;
+}
+
+/** Float32 weight gradients OpenBLAS sums over 16 lanes: they keep weightGrad's own loop (no plan). */
+export function weightGradInLanes(g: Geometry): boolean {
+  return g.dtype === 'float32' && tnLanes(true, g.C * g.KH * g.KW, g.CO, g.OH * g.OW);
 }
 
 /** The bias's gradient as a tensor, or added into bias.grad when it is a single sum (one channel). */

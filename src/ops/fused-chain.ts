@@ -13,7 +13,7 @@
  * or freeze, and convolutions without a tiny-problem plan (src/ops/conv-tiny.ts) are not fused: the caller then
  * runs the ops one by one.
  */
-import { ADDED_TO_GRAD, gradTensor, releaseGradTensor } from '../autograd/engine.js';
+import { ADDED_TO_GRAD, gradTensor, leafGradBuffer, releaseGradTensor } from '../autograd/engine.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { Node } from '../autograd/node.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
@@ -22,9 +22,9 @@ import {
   leakyReluGrad, leakyReluGradInto, leakyReluInto, leakyReluSlope, sigmoidBackward, sigmoidGradInto, sigmoidInto,
 } from './activation.js';
 import {
-  type Conv2dOptions, type ConvSaved, type Geometry, biasGradient, convBackward, convPlanFor, planOptionsMatch, weightGradient,
+  type Conv2dOptions, type ConvSaved, type Geometry, biasGradient, convBackward, convPlanFor, planOptionsMatch, weightGradInLanes,
 } from './conv.js';
-import { type ConvPlan, planForward, planInputGrad } from './conv-tiny.js';
+import { type ConvPlan, planForward, planInputGrad, planWeightGrad } from './conv-tiny.js';
 
 /** One layer of a chain, as a layer describes itself (nn's Conv2d, LeakyReLU and Sigmoid do). */
 export type ChainStage =
@@ -53,6 +53,12 @@ interface Program {
   /** Per stage: the output's shape and element count. */
   readonly shapes: ReadonlyArray<readonly number[]>;
   readonly sizes: readonly number[];
+  /**
+   * Per stage but the last: where its output starts in the one storage all of them share (a call allocates that
+   * and the last output's storage, instead of one per stage).
+   */
+  readonly offsets: readonly number[];
+  readonly packedSize: number;
   /** The parameters in stage order, weight then bias: the node's edges. */
   readonly params: readonly Tensor[];
   /** PyTorch's name of the last stage's node, which the fused node carries. */
@@ -76,25 +82,30 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
   }
   const f32 = program.dtype === 'float32';
   const kinds = program.kinds;
-  const outs: Storage[] = new Array<Storage>(kinds.length);
+  const last = kinds.length - 1;
+  const packed = allocate(program.dtype, program.packedSize);
+  const result = allocate(program.dtype, program.sizes[last]);
   let src = x.values();
-  for (let k = 0; k < kinds.length; k++) {
-    const out = allocate(program.dtype, program.sizes[k]);
+  let so = 0;
+  for (let k = 0; k <= last; k++) {
+    const out = k === last ? result : packed;
+    const oo = k === last ? 0 : program.offsets[k];
     const kind = kinds[k];
     if (kind === CONV) {
       const bias = program.biases[k];
-      planForward(program.plans[k] as ConvPlan<Geometry>, src, (program.weights[k] as Tensor).values(), bias === null ? null : bias.values(), out, f32);
+      const w = (program.weights[k] as Tensor).values();
+      planForward(program.plans[k] as ConvPlan<Geometry>, src, w, bias === null ? null : bias.values(), out, f32, so, oo);
     } else if (kind === LEAKY) {
-      leakyReluInto(src, 0, out, 0, out.length, program.slopes[k]);
+      leakyReluInto(src, so, out, oo, program.sizes[k], program.slopes[k]);
     } else {
-      sigmoidInto(src, 0, out, 0, out.length, f32);
+      sigmoidInto(src, so, out, oo, program.sizes[k], f32);
     }
-    outs[k] = out;
     src = out;
+    so = oo;
   }
-  const y = new Tensor(src, program.shapes[kinds.length - 1]);
+  const y = new Tensor(result, program.shapes[last]);
   y.requiresGrad = true;
-  y.gradFn = new FusedChainNode(program, x, outs, y);
+  y.gradFn = new FusedChainNode(program, x, packed, y);
   return y;
 }
 
@@ -150,7 +161,7 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
     if (s.kind === 'conv2d') {
       if (s.weight.dtype !== dtype || (s.bias !== null && s.bias.dtype !== dtype) || !paramsLive(s.weight, s.bias)) return null;
       plan = convPlanFor(shape, dtype, s.weight, s.bias, s.options);
-      if (plan === null) return null; // made by the first unfused call of this shape
+      if (plan === null || weightGradInLanes(plan.g)) return null; // (plans are made by the first unfused call)
       // each parameter once (a repeated one would need the engine's order of accumulation between its uses)
       if (params.includes(s.weight) || (s.bias !== null && (s.bias === s.weight || params.includes(s.bias)))) return null;
       params.push(s.weight);
@@ -170,9 +181,18 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
     shapes.push(shape);
     sizes.push(shape.reduce((a, b) => a * b, 1));
   }
+  const offsets: number[] = [];
+  let packedSize = 0;
+  for (let k = 0; k < sizes.length - 1; k++) {
+    offsets.push(packedSize);
+    packedSize += sizes[k];
+  }
   const last = kinds[kinds.length - 1];
   const name = last === CONV ? 'ConvolutionBackward0' : last === LEAKY ? 'LeakyReluBackward0' : 'SigmoidBackward0';
-  return { dtype, inputShape: x.shape.slice(), kinds, plans, weights, biases, storages, slopes, givenSlopes, shapes, sizes, params, name };
+  return {
+    dtype, inputShape: x.shape.slice(), kinds, plans, weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
+    params, name,
+  };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -201,7 +221,8 @@ class FusedChainNode extends Node {
   constructor(
     private readonly program: Program,
     private readonly input: Tensor,
-    private readonly outs: readonly Storage[],
+    /** Every stage's output but the last's, at `program.offsets`. */
+    private readonly packed: Storage,
     private readonly output: Tensor,
   ) {
     super(program.name, program.params, fusedBackward as (g: Tensor, saved: unknown) => ReadonlyArray<Tensor | null>, null);
@@ -211,37 +232,45 @@ class FusedChainNode extends Node {
 
   /** The chain's backward: the stages' gradients in reverse order, each as its op's backward computes it. */
   backwardStages(grad: Tensor): ReadonlyArray<Tensor | null> {
-    const { program, outs } = this;
-    const f32 = program.dtype === 'float32';
+    const { program, packed } = this;
+    const dtype = program.dtype;
+    const f32 = dtype === 'float32';
     const kinds = program.kinds;
+    const last = kinds.length - 1;
     let results: Array<Tensor | null> | null = null;
     let edge = program.params.length;
     let g = grad.values();
     let held: Tensor | null = null; // the pooled buffer g lives in, handed back once the next stage has read it
-    for (let k = kinds.length - 1; k >= 0; k--) {
+    for (let k = last; k >= 0; k--) {
       const kind = kinds[k];
-      const stageInput = k === 0 ? this.input.values() : outs[k - 1];
+      // this stage's input (the chain's input, or the stage before's output) and output
+      const input = k === 0 ? this.input.values() : packed;
+      const io = k === 0 ? 0 : program.offsets[k - 1];
+      const n = program.sizes[k];
       let next: Tensor | null = null;
       if (kind === CONV) {
         const plan = program.plans[k] as ConvPlan<Geometry>;
         const weight = program.weights[k] as Tensor;
         const bias = program.biases[k];
         if (k > 0) {
-          next = gradTensor(program.dtype, program.shapes[k - 1], stageInput.length);
+          next = gradTensor(dtype, program.shapes[k - 1], program.sizes[k - 1]);
           planInputGrad(plan, g, weight.values(), next.data, f32);
         }
-        const gw = weightGradient(plan.g, g, stageInput, weight, true, plan);
+        // as weightGradient's plan branch: into .grad when it is there to add into, else a new gradient
+        const into = leafGradBuffer(weight);
+        const gw = into ?? allocate(dtype, weight.numel());
+        planWeightGrad(plan, g, input, gw, into !== null, f32, io);
         const gb = bias === null ? null : biasGradient(plan.g, g, bias, true);
         edge -= bias === null ? 1 : 2;
-        if (gw !== ADDED_TO_GRAD || (gb !== null && gb !== ADDED_TO_GRAD)) {
+        if (into === null || (gb !== null && gb !== ADDED_TO_GRAD)) {
           results ??= new Array<Tensor | null>(program.params.length).fill(ADDED_TO_GRAD);
-          results[edge] = gw;
+          results[edge] = into === null ? new Tensor(gw, weight.shape) : ADDED_TO_GRAD;
           if (bias !== null) results[edge + 1] = gb;
         }
       } else {
-        next = gradTensor(program.dtype, program.shapes[k], outs[k].length);
-        if (kind === LEAKY) leakyReluGradInto(g, 0, stageInput, 0, next.data, next.data.length, program.slopes[k]);
-        else sigmoidGradInto(g, 0, outs[k], 0, next.data, next.data.length, f32);
+        next = gradTensor(dtype, program.shapes[k], n);
+        if (kind === LEAKY) leakyReluGradInto(g, 0, input, io, next.data, n, program.slopes[k]);
+        else sigmoidGradInto(g, 0, k === last ? this.output.data : packed, k === last ? 0 : program.offsets[k], next.data, n, f32);
       }
       if (held !== null) releaseGradTensor(held);
       held = next;
@@ -254,13 +283,13 @@ class FusedChainNode extends Node {
   protected override unfold(): void {
     if (this.#unfolded) return;
     this.#unfolded = true;
-    const { program, outs } = this;
+    const { program, packed } = this;
     const released = this.released;
     const kinds = program.kinds;
     let current = this.input;
     for (let k = 0; k < kinds.length; k++) {
       const last = k === kinds.length - 1;
-      const out = last ? this.output : new Tensor(outs[k], program.shapes[k]);
+      const out = last ? this.output : new Tensor(packed.slice(program.offsets[k], program.offsets[k] + program.sizes[k]), program.shapes[k]);
       let name: string;
       let inputs: Array<Tensor | null>;
       let fn: (g: Tensor, saved: never) => ReadonlyArray<Tensor | null> | Tensor;
