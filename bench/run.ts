@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     console.log('');
   }
 
+  if (only.includes('lab') || only.includes('sweep')) Object.assign(results, await (await import('./sweep.js')).labSections(only, quick));
   const rows: Row[] = [];
   const t = results.tutorial;
   if (t) {

@@ -8,6 +8,7 @@
 import * as torch from '../src/index.js';
 import { Trainer } from '../src/lab/train.js';
 import { trainHandWritten } from './baseline/hand-written.js';
+import { median } from './harness.js';
 
 class CNN extends torch.nn.Module {
   model = new torch.nn.Sequential(
@@ -102,4 +103,41 @@ export function runFloor(init: readonly number[], falseSet: Float64Array, epochs
 export function runTrainer(seed = 0, epochs = 200): { steps: number; seconds: number; final: number[] } {
   const result = new Trainer({ seed, epochs }).run();
   return { steps: epochs * 200, seconds: result.seconds, final: Object.values(result.final).flat() };
+}
+
+export interface TrainerOverhead {
+  rounds: number;
+  epochs: number;
+  exampleUs: number;
+  trainerUs: number;
+  /** Median over rounds of trainer time / example time (the two run back to back, in alternating order). */
+  ratio: number;
+  ratios: number[];
+}
+
+/**
+ * The lab's own cost per step: the example loop and `new Trainer({seed: 0}).run()` back to back, `rounds` times,
+ * alternating which goes first, on `epochs`-epoch runs (short runs make many pairs, so that a change in the
+ * machine's load hits both sides of a pair alike). The median of the per-pair ratios is the figure to read.
+ */
+export function compareTrainerWithExample(rounds: number, epochs = 20, warmup = 4): TrainerOverhead {
+  const example: number[] = [];
+  const trainer: number[] = [];
+  const ratios: number[] = [];
+  const us = (seconds: number) => (seconds * 1e6) / (epochs * 200);
+  for (let r = 0; r < warmup + rounds; r++) {
+    let e: number, t: number;
+    if (r % 2 === 0) {
+      e = us(runTutorial(0, epochs).seconds);
+      t = us(runTrainer(0, epochs).seconds);
+    } else {
+      t = us(runTrainer(0, epochs).seconds);
+      e = us(runTutorial(0, epochs).seconds);
+    }
+    if (r < warmup) continue;
+    example.push(e);
+    trainer.push(t);
+    ratios.push(t / e);
+  }
+  return { rounds, epochs, exampleUs: median(example), trainerUs: median(trainer), ratio: median(ratios), ratios };
 }

@@ -1,15 +1,19 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type RunOutcome, type RunTask, runTask, totalEpochs } from './sweep.js';
 
 // Node only: runs sweep/atlas tasks on worker threads. Each worker imports the lab once and then trains task
 // after task from a shared queue (one message per task, progress every few epochs), so start-up is paid once
 // per worker, not per run. This file is both sides: loaded in a worker (with workerData.torchletRuns set) it
-// serves tasks; the main thread calls runTasksOnWorkers. Built into the CLI bundle, the worker loads the
-// bundle itself (import.meta.url); from TypeScript sources (tests, tsx) it loads this file through tsx.
+// serves tasks; the main thread calls runTasksOnWorkers. A worker loads this file's own bundle,
+// dist/cli/sweep-worker.js (scripts/build.mjs builds it beside the CLI): the CLI's bundle would also do, but
+// it imports vega, vega-lite and resvg, a second or more of start-up per worker before the first step, which
+// is serial time that 1 and 2 workers pay alike. From TypeScript sources (tests, tsx) it loads this file
+// through tsx.
 
 type ToWorker = { type: 'task'; task: RunTask } | { type: 'stop' };
 type FromWorker =
@@ -46,8 +50,23 @@ export function defaultWorkerCount(): number {
   return availableParallelism();
 }
 
+/** The worker's bundle, named here so that a larger bundle containing this file can find it. */
+const WORKER_BUNDLE = 'sweep-worker.js';
+
+/**
+ * The script a worker runs: this file when it is a file of its own (sources, or the worker bundle), else the
+ * worker bundle in dist/cli/ (this file is then inside dist/cli/main.js or dist/bench/run.js), else — a build
+ * without it — the bundle this file is in, which serves tasks too but loads the whole CLI.
+ */
+export function workerScript(): URL {
+  const here = new URL(import.meta.url);
+  if (here.pathname.endsWith('.ts') || here.pathname.endsWith(`/${WORKER_BUNDLE}`)) return here;
+  const bundle = new URL(`../cli/${WORKER_BUNDLE}`, here);
+  return existsSync(fileURLToPath(bundle)) ? bundle : here;
+}
+
 function spawn(): Worker {
-  const url = new URL(import.meta.url);
+  const url = workerScript();
   const data = { [MARK]: true };
   if (url.pathname.endsWith('.ts')) {
     // Running from sources (vitest, tsx): let tsx compile this file inside the worker.
