@@ -7,6 +7,7 @@
  * how the time splits: worker start-up, training in the workers, and waiting on the main thread.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { runTasksOnWorkers } from '../src/lab/sweep-worker.js';
 import { type RunOutcome, runTasks, type SweepConfig, sweepTasks } from '../src/lab/sweep.js';
 import { fmt, markdownTable, median, type Row } from './harness.js';
@@ -40,6 +41,13 @@ export interface SweepBenchResult {
   coresUsed: { one: number; two: number };
   /** CPU seconds of the whole process, median over repeats: more with 2 workers is work that parallelism added. */
   cpuSeconds: { one: number; two: number };
+  /**
+   * The machine's ceiling at the time: the same 1-vs-2 comparison for threads that only spin an arithmetic loop
+   * (no allocation, nothing shared), paired with each repeat. A sweep speed-up near this one is all the machine
+   * had to give; well below it would be the sweep's own serial work or contention.
+   */
+  controlSpeedups: number[];
+  controlSpeedupMedian: number;
   /** All outcomes equal (seconds aside) in this thread, on 1 and on 2 workers. */
   sameOutcomes: boolean;
 }
@@ -73,6 +81,26 @@ async function timed(tasks: ReturnType<typeof sweepTasks>, workers: number): Pro
   return { seconds: (performance.now() - start) / 1000, cpu: processCpu() - cpu0, firstEpoch, outcomes };
 }
 
+// A thread that spins `n` iterations of integer arithmetic and posts its count back.
+const SPIN = `const { parentPort, workerData } = require('node:worker_threads');
+let acc = 0;
+for (let i = 0; i < workerData; i++) acc = (acc + i * 7) % 1000003;
+parentPort.postMessage(acc);`;
+
+/** Wall seconds for `threads` threads each spinning `n` iterations at once. */
+async function spin(threads: number, n: number): Promise<number> {
+  const start = performance.now();
+  await Promise.all(Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
+    const w = new Worker(SPIN, { eval: true, workerData: n });
+    w.once('message', () => {
+      void w.terminate();
+      resolve();
+    });
+    w.once('error', reject);
+  })));
+  return (performance.now() - start) / 1000;
+}
+
 const strip = (os: readonly RunOutcome[]) => JSON.stringify(os.map((o) => ({ ...o, seconds: 0 })));
 
 export async function runSweepBench(quick: boolean): Promise<SweepBenchResult> {
@@ -87,6 +115,11 @@ export async function runSweepBench(quick: boolean): Promise<SweepBenchResult> {
   const oneWorker: number[] = [], twoWorkers: number[] = [], speedups: number[] = [];
   const first1: number[] = [], first2: number[] = [], task1: number[] = [], task2: number[] = [];
   const cpu1: number[] = [], cpu2: number[] = [], cores1: number[] = [], cores2: number[] = [];
+  const controlSpeedups: number[] = [];
+  // Half a second of spinning per thread: long enough to see the sharing of cores, short beside the sweeps.
+  let spinN = 1e7;
+  const probe = await spin(1, spinN);
+  spinN = Math.round((spinN * 0.5) / Math.max(probe, 1e-3));
   let sameOutcomes = true;
   const taskSum = (os: readonly RunOutcome[]) => os.reduce((s, o) => s + o.seconds, 0);
   for (let r = 0; r < repeats; r++) {
@@ -94,6 +127,8 @@ export async function runSweepBench(quick: boolean): Promise<SweepBenchResult> {
     const order = r % 2 === 0 ? [1, 2] : [2, 1];
     const got = new Map<number, Timed>();
     for (const w of order) got.set(w, await timed(tasks, w));
+    const spin1 = await spin(1, spinN);
+    controlSpeedups.push(spin1 / (await spin(2, spinN)));
     const one = got.get(1)!, two = got.get(2)!;
     oneWorker.push(one.seconds);
     twoWorkers.push(two.seconds);
@@ -117,6 +152,7 @@ export async function runSweepBench(quick: boolean): Promise<SweepBenchResult> {
     taskSeconds: { one: median(task1), two: median(task2) },
     coresUsed: { one: median(cores1), two: median(cores2) },
     cpuSeconds: { one: median(cpu1), two: median(cpu2) },
+    controlSpeedups, controlSpeedupMedian: median(controlSpeedups),
     sameOutcomes,
   };
 }
@@ -137,7 +173,8 @@ export function printSweepBench(s: SweepBenchResult): void {
   ];
   console.log(markdownTable(rows));
   console.log(`\nspeed-up 1 → 2 workers: median of paired repeats ${fmt(s.speedupMedian)}× (each: ${s.speedups.map((x) => fmt(x)).join(', ')}), ` +
-    `of the best times ${fmt(s.speedupOfMins)}×; outcomes identical in this thread and on 1 and 2 workers: ${s.sameOutcomes ? 'yes' : 'NO'}\n`);
+    `of the best times ${fmt(s.speedupOfMins)}×; the machine's ceiling meanwhile (threads spinning an arithmetic loop, 1 vs 2): ` +
+    `${fmt(s.controlSpeedupMedian)}× (each: ${s.controlSpeedups.map((x) => fmt(x)).join(', ')}); outcomes identical in this thread and on 1 and 2 workers: ${s.sameOutcomes ? 'yes' : 'NO'}\n`);
   console.log('(first progress: from creating the pool to the first progress message, i.e. worker start-up and 5 epochs; ' +
     'task s: wall seconds inside the workers\' runs, summed; CPU s: all threads of the process; cores used: CPU s / wall s, ' +
     'which other processes on the machine hold down)\n');
