@@ -33,12 +33,11 @@ export const TUTORIAL_CONFIG: TrainConfig = {
 
 export interface CurvePoint { epoch: number; lossTrue: number; lossFalse: number }
 
-/** One training sample: its class, its row in trueSet/falseSet, and that row as the model's float32 input. */
+/** One training sample: its class and its row of trueSet or falseSet as the model's float32 input. */
 interface Sample {
   readonly target: 0 | 1;
-  readonly index: number;
   /**
-   * `set.get(index).to('float32')`, made once: the tutorial casts each sample on every visit, but the cast is
+   * `set.get(row).to('float32')`, made once: the tutorial casts each sample on every visit, but the cast is
    * deterministic and the model only reads its input, so every step sees the same numbers either way.
    */
   readonly input: Tensor;
@@ -280,7 +279,7 @@ export class Trainer {
 
 /** Each row of a [n,1,1,3,3] set as a sample of class `target`, cast to float32 as the tutorial casts it. */
 function samplesOf(set: Tensor, target: 0 | 1): Sample[] {
-  return Array.from({ length: set.shape[0] }, (_, index) => ({ target, index, input: set.get(index).to('float32') }));
+  return Array.from({ length: set.shape[0] }, (_, row) => ({ target, input: set.get(row).to('float32') }));
 }
 
 /** The model's output for each 3×3 matrix (float32 input, no graph). */
