@@ -184,15 +184,20 @@ export function printSweepBench(s: SweepBenchResult): void {
 export async function labSections(only: readonly string[], quick: boolean): Promise<{ lab?: TrainerOverhead; sweep?: SweepBenchResult }> {
   const out: { lab?: TrainerOverhead; sweep?: SweepBenchResult } = {};
   if (only.includes('lab')) {
-    const o = compareTrainerWithExample(quick ? 16 : 40);
+    const o = compareTrainerWithExample(quick ? 10 : 30);
     out.lab = o;
     console.log(`## The lab's loop: new Trainer({seed: 0}).run() against the example loop, ${o.rounds} pairs of ${o.epochs}-epoch runs\n`);
+    const quartiles = (xs: readonly number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return `${fmt(s[s.length >> 2])} … ${fmt(s[(3 * s.length) >> 2])}`;
+    };
     console.log(markdownTable([
-      { run: 'examples/seed-cnn.ts loop', 'µs/step (median)': fmt(o.exampleUs) },
-      { run: 'Trainer.run()', 'µs/step (median)': fmt(o.trainerUs) },
+      { run: 'examples/seed-cnn.ts loop', 'CPU µs/step': fmt(o.exampleCpuUs), 'wall µs/step': fmt(o.exampleUs) },
+      { run: 'Trainer.run()', 'CPU µs/step': fmt(o.trainerCpuUs), 'wall µs/step': fmt(o.trainerUs) },
+      { run: 'Trainer / example (median of pairs)', 'CPU µs/step': fmt(o.cpuRatio), 'wall µs/step': fmt(o.ratio) },
+      { run: '… its quartiles', 'CPU µs/step': quartiles(o.cpuRatios), 'wall µs/step': quartiles(o.ratios) },
     ]));
-    const sorted = [...o.ratios].sort((a, b) => a - b);
-    console.log(`\nTrainer / example, median of the pairs: ${fmt(o.ratio)} (quartiles ${fmt(sorted[sorted.length >> 2])} … ${fmt(sorted[(3 * sorted.length) >> 2])})\n`);
+    console.log('');
   }
   if (only.includes('sweep')) {
     out.sweep = await runSweepBench(quick);

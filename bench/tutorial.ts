@@ -108,36 +108,58 @@ export function runTrainer(seed = 0, epochs = 200): { steps: number; seconds: nu
 export interface TrainerOverhead {
   rounds: number;
   epochs: number;
+  /** Medians over the rounds, µs per step: wall clock, and CPU time of the process (see below). */
   exampleUs: number;
   trainerUs: number;
-  /** Median over rounds of trainer time / example time (the two run back to back, in alternating order). */
+  exampleCpuUs: number;
+  trainerCpuUs: number;
+  /** Medians over the rounds of trainer / example, each pair run back to back in alternating order. */
   ratio: number;
+  cpuRatio: number;
   ratios: number[];
+  cpuRatios: number[];
+}
+
+/** CPU seconds this process has used (all its threads: here the main thread and V8's GC helpers). */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /**
  * The lab's own cost per step: the example loop and `new Trainer({seed: 0}).run()` back to back, `rounds` times,
- * alternating which goes first, on `epochs`-epoch runs (short runs make many pairs, so that a change in the
- * machine's load hits both sides of a pair alike). The median of the per-pair ratios is the figure to read.
+ * alternating which goes first (so that a drift in the machine's load favours neither), each timed from after
+ * its set-up. CPU time is the figure to read on a shared machine: wall time also counts the slices the
+ * scheduler gives other processes, which hit short runs unevenly.
  */
-export function compareTrainerWithExample(rounds: number, epochs = 20, warmup = 4): TrainerOverhead {
-  const example: number[] = [];
-  const trainer: number[] = [];
-  const ratios: number[] = [];
+export function compareTrainerWithExample(rounds: number, epochs = 50, warmup = 3): TrainerOverhead {
+  const wall: Record<'e' | 't', number[]> = { e: [], t: [] };
+  const cpu: Record<'e' | 't', number[]> = { e: [], t: [] };
   const us = (seconds: number) => (seconds * 1e6) / (epochs * 200);
+  const example = () => {
+    const setup = setUpTutorial(0);
+    const c0 = cpuSeconds();
+    const r = runTutorial(0, epochs, setup);
+    return [us(r.seconds), us(cpuSeconds() - c0)];
+  };
+  const trainer = () => {
+    const t = new Trainer({ seed: 0, epochs });
+    const c0 = cpuSeconds();
+    const r = t.run();
+    return [us(r.seconds), us(cpuSeconds() - c0)];
+  };
   for (let r = 0; r < warmup + rounds; r++) {
-    let e: number, t: number;
-    if (r % 2 === 0) {
-      e = us(runTutorial(0, epochs).seconds);
-      t = us(runTrainer(0, epochs).seconds);
-    } else {
-      t = us(runTrainer(0, epochs).seconds);
-      e = us(runTutorial(0, epochs).seconds);
-    }
+    const [e, t] = r % 2 === 0 ? [example(), trainer()] : [trainer(), example()].reverse();
     if (r < warmup) continue;
-    example.push(e);
-    trainer.push(t);
-    ratios.push(t / e);
+    wall.e.push(e[0]);
+    wall.t.push(t[0]);
+    cpu.e.push(e[1]);
+    cpu.t.push(t[1]);
   }
-  return { rounds, epochs, exampleUs: median(example), trainerUs: median(trainer), ratio: median(ratios), ratios };
+  const ratios = wall.t.map((t, i) => t / wall.e[i]);
+  const cpuRatios = cpu.t.map((t, i) => t / cpu.e[i]);
+  return {
+    rounds, epochs, exampleUs: median(wall.e), trainerUs: median(wall.t), exampleCpuUs: median(cpu.e), trainerCpuUs: median(cpu.t),
+    ratio: median(ratios), cpuRatio: median(cpuRatios), ratios, cpuRatios,
+  };
 }
