@@ -1,10 +1,12 @@
 /**
- * `npm run bench -- --only=lab,sweep`: the lab's own costs. `lab`: Trainer.run() against the example loop it
- * must not be slower than (bench/tutorial.ts). `sweep`: how `torchlet sweep` scales with worker threads. The same sweep (the same
- * tasks, the same outcomes) runs on 1 and on 2 workers in alternation, several times, each time on a fresh pool
- * (start-up included, as the CLI pays it); the report gives min and median wall times, the speed-up, the
- * machine's core count and load (other processes on a shared machine take cores away from the workers), and
- * how the time splits: worker start-up, training in the workers, and waiting on the main thread.
+ * `npm run bench -- --only=lab,sweep`: the lab's own costs (neither runs by default).
+ *   lab:   Trainer.run() against the example loop it must not be slower than (bench/tutorial.ts).
+ *   sweep: how `torchlet sweep` scales with worker threads. The same sweep (the same tasks, the same outcomes)
+ *          runs on 1 and on 2 workers in alternation, several times, each on a fresh pool (start-up included,
+ *          as the CLI pays it). The report gives min and median wall times, the speed-up, the machine's cores
+ *          and load, the CPU the process got (on a shared machine other processes hold cores, and Linux's
+ *          autogroup scheduling shares CPU between sessions, not threads), and a control: threads that only
+ *          spin, 1 vs 2, showing how much the machine could give at that moment.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -44,7 +46,8 @@ export interface SweepBenchResult {
   /**
    * The machine's ceiling at the time: the same 1-vs-2 comparison for threads that only spin an arithmetic loop
    * (no allocation, nothing shared), paired with each repeat. A sweep speed-up near this one is all the machine
-   * had to give; well below it would be the sweep's own serial work or contention.
+   * had to give; well below it would be the sweep's own serial work or contention. (Below 1 means 2 threads
+   * of this process got no more CPU than 1.)
    */
   controlSpeedups: number[];
   controlSpeedupMedian: number;
