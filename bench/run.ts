@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     return;
   }
   const quick = args.includes('--quick');
-  const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tutorial', 'micro', 'conv', 'memory'];
+  const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tutorial', 'micro', 'conv', 'memory', 'lab', 'sweep', 'browser'];
   const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
   const results: { tutorial?: TutorialResult; micro?: MicroResult[]; conv?: ConvResult[]; memory?: MemoryResult } = {};
   console.log(`torchlet bench — node ${process.version}, ${process.platform}/${process.arch}${quick ? ', --quick' : ''}\n`);
@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     console.log('');
   }
 
+  if (only.includes('lab') || only.includes('sweep')) Object.assign(results, await (await import('./sweep.js')).labSections(only, quick));
   if (only.includes('browser')) Object.assign(results, { browser: await (await import('./browser.js')).runBrowserBench(quick) });
   const rows: Row[] = [];
   const t = results.tutorial;

@@ -8,6 +8,7 @@
 import * as torch from '../src/index.js';
 import { Trainer } from '../src/lab/train.js';
 import { trainHandWritten } from './baseline/hand-written.js';
+import { median } from './harness.js';
 
 class CNN extends torch.nn.Module {
   model = new torch.nn.Sequential(
@@ -102,4 +103,63 @@ export function runFloor(init: readonly number[], falseSet: Float64Array, epochs
 export function runTrainer(seed = 0, epochs = 200): { steps: number; seconds: number; final: number[] } {
   const result = new Trainer({ seed, epochs }).run();
   return { steps: epochs * 200, seconds: result.seconds, final: Object.values(result.final).flat() };
+}
+
+export interface TrainerOverhead {
+  rounds: number;
+  epochs: number;
+  /** Medians over the rounds, µs per step: wall clock, and CPU time of the process (see below). */
+  exampleUs: number;
+  trainerUs: number;
+  exampleCpuUs: number;
+  trainerCpuUs: number;
+  /** Medians over the rounds of trainer / example, each pair run back to back in alternating order. */
+  ratio: number;
+  cpuRatio: number;
+  ratios: number[];
+  cpuRatios: number[];
+}
+
+/** CPU seconds this process has used (all its threads: here the main thread and V8's GC helpers). */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/**
+ * The lab's own cost per step: the example loop and `new Trainer({seed: 0}).run()` back to back, `rounds` times,
+ * alternating which goes first (so that a drift in the machine's load favours neither), each timed from after
+ * its set-up. CPU time is the figure to read on a shared machine: wall time also counts the slices the
+ * scheduler gives other processes, which hit short runs unevenly.
+ */
+export function compareTrainerWithExample(rounds: number, epochs = 50, warmup = 3): TrainerOverhead {
+  const wall: Record<'e' | 't', number[]> = { e: [], t: [] };
+  const cpu: Record<'e' | 't', number[]> = { e: [], t: [] };
+  const us = (seconds: number) => (seconds * 1e6) / (epochs * 200);
+  const example = () => {
+    const setup = setUpTutorial(0);
+    const c0 = cpuSeconds();
+    const r = runTutorial(0, epochs, setup);
+    return [us(r.seconds), us(cpuSeconds() - c0)];
+  };
+  const trainer = () => {
+    const t = new Trainer({ seed: 0, epochs });
+    const c0 = cpuSeconds();
+    const r = t.run();
+    return [us(r.seconds), us(cpuSeconds() - c0)];
+  };
+  for (let r = 0; r < warmup + rounds; r++) {
+    const [e, t] = r % 2 === 0 ? [example(), trainer()] : [trainer(), example()].reverse();
+    if (r < warmup) continue;
+    wall.e.push(e[0]);
+    wall.t.push(t[0]);
+    cpu.e.push(e[1]);
+    cpu.t.push(t[1]);
+  }
+  const ratios = wall.t.map((t, i) => t / wall.e[i]);
+  const cpuRatios = cpu.t.map((t, i) => t / cpu.e[i]);
+  return {
+    rounds, epochs, exampleUs: median(wall.e), trainerUs: median(wall.t), exampleCpuUs: median(cpu.e), trainerCpuUs: median(cpu.t),
+    ratio: median(ratios), cpuRatio: median(cpuRatios), ratios, cpuRatios,
+  };
 }

@@ -33,6 +33,16 @@ export const TUTORIAL_CONFIG: TrainConfig = {
 
 export interface CurvePoint { epoch: number; lossTrue: number; lossFalse: number }
 
+/** One training sample: its class and its row of trueSet or falseSet as the model's float32 input. */
+interface Sample {
+  readonly target: 0 | 1;
+  /**
+   * `set.get(row).to('float32')`, made once: the tutorial casts each sample on every visit, but the cast is
+   * deterministic and the model only reads its input, so every step sees the same numbers either way.
+   */
+  readonly input: Tensor;
+}
+
 export type TrainEvent =
   | { type: 'init'; weights: Weights; model: CNN }
   | { type: 'step'; epoch: number; step: number; target: 0 | 1; loss: number }
@@ -99,7 +109,11 @@ export class Trainer {
   position = 0;
   lossTrue = NaN;
   lossFalse = NaN;
-  private order: Array<{ target: 0 | 1; index: number }> = [];
+  /** The 200 samples in the tutorial's order (true set, then false set); `order` is this or a shuffle of it. */
+  private readonly samples: readonly Sample[];
+  private order: readonly Sample[] = [];
+  /** The model's parameters (fixed for its life), checked for finiteness after each epoch. */
+  private readonly params: readonly Tensor[];
   private readonly targetTrue = ones([1, 1, 1, 1]);
   private readonly targetFalse = zeros([1, 1, 1, 1]);
   private readonly listener: ((e: TrainEvent) => void) | undefined;
@@ -115,8 +129,10 @@ export class Trainer {
     this.model = new CNN();
     this.trueSet = makeTrueSet();
     this.falseSet = makeFalseSet();
-    this.optimizer = makeOptimizer(this.config.optimizer, this.model.parameters(), this.config.lr);
+    this.params = this.model.parameters();
+    this.optimizer = makeOptimizer(this.config.optimizer, this.params, this.config.lr);
     this.init = weightsOf(this.model);
+    this.samples = [...samplesOf(this.trueSet, 1), ...samplesOf(this.falseSet, 0)];
     this.orderEpoch();
     this.listener?.({ type: 'init', weights: this.init, model: this.model });
   }
@@ -130,31 +146,38 @@ export class Trainer {
   }
 
   private orderEpoch(): void {
-    const order: Array<{ target: 0 | 1; index: number }> = [];
-    for (let i = 0; i < this.trueSet.shape[0]; i++) order.push({ target: 1, index: i });
-    for (let i = 0; i < this.falseSet.shape[0]; i++) order.push({ target: 0, index: i });
     if (this.config.shuffle) {
-      const perm = defaultGenerator.randperm(order.length);
-      this.order = perm.map((k) => order[k]);
+      const perm = defaultGenerator.randperm(this.samples.length);
+      this.order = perm.map((k) => this.samples[k]);
     } else {
-      this.order = order;
+      this.order = this.samples;
     }
   }
 
   /** One optimiser step on the next sample (or batch); returns its loss. */
   step(): number {
     if (this.done) throw new Error('training is finished');
-    const batch = this.order.slice(this.position, this.position + this.config.batchSize);
-    const loss = batch.length === 1 ? this.stepOne(batch[0]) : this.stepBatch(batch);
-    this.position += batch.length;
-    if (this.position >= this.order.length) this.finishEpoch();
+    const size = this.config.batchSize;
+    const order = this.order;
+    let loss: number;
+    let taken: number;
+    // The tutorial's case (and any batch that ends up holding one sample) needs no batch array.
+    if (size === 1 || this.position + 1 === order.length) {
+      loss = this.stepOne(order[this.position]);
+      taken = 1;
+    } else {
+      const batch = order.slice(this.position, this.position + size);
+      loss = this.stepBatch(batch);
+      taken = batch.length;
+    }
+    this.position += taken;
+    if (this.position >= order.length) this.finishEpoch();
     return loss;
   }
 
-  private stepOne(sample: { target: 0 | 1; index: number }): number {
-    const set = sample.target === 1 ? this.trueSet : this.falseSet;
+  private stepOne(sample: Sample): number {
     if (this.config.zeroGrad) this.optimizer.zeroGrad();
-    const output = this.model.call(set.get(sample.index).to('float32'));
+    const output = this.model.call(sample.input);
     this.checkOutput(output);
     const loss = this.lossFn.call(output, sample.target === 1 ? this.targetTrue : this.targetFalse);
     loss.backward();
@@ -164,11 +187,11 @@ export class Trainer {
     return value;
   }
 
-  private stepBatch(batch: Array<{ target: 0 | 1; index: number }>): number {
+  private stepBatch(batch: readonly Sample[]): number {
     const inputs = new Float32Array(batch.length * 9);
     const targets = new Float32Array(batch.length);
     batch.forEach((s, i) => {
-      inputs.set((s.target === 1 ? this.trueSet : this.falseSet).get(s.index).values(), i * 9);
+      inputs.set(s.input.values(), i * 9);
       targets[i] = s.target;
     });
     if (this.config.zeroGrad) this.optimizer.zeroGrad();
@@ -211,7 +234,7 @@ export class Trainer {
   }
 
   private finishEpoch(): void {
-    for (const p of this.model.parameters()) {
+    for (const p of this.params) {
       const v = p.data;
       for (let i = 0; i < v.length; i++) {
         if (!Number.isFinite(v[i])) throw new TrainingDivergedError(this.epoch, this.position, 'a weight is not finite');
@@ -252,6 +275,11 @@ export class Trainer {
       predictions: predict(this.model, TEST_MATRICES), model: this.model, seconds,
     };
   }
+}
+
+/** Each row of a [n,1,1,3,3] set as a sample of class `target`, cast to float32 as the tutorial casts it. */
+function samplesOf(set: Tensor, target: 0 | 1): Sample[] {
+  return Array.from({ length: set.shape[0] }, (_, row) => ({ target, input: set.get(row).to('float32') }));
 }
 
 /** The model's output for each 3×3 matrix (float32 input, no graph). */

@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { runTasksOnWorkers } from '../../src/lab/sweep-worker.js';
-import { runTask, runTasks, type SweepConfig, summarizeSweep, sweepTasks, TUTORIAL_SETTINGS } from '../../src/lab/sweep.js';
+import { runTasksOnWorkers, workerScript } from '../../src/lab/sweep-worker.js';
+import { type RunOutcome, type RunTask, runTask, runTasks, type SweepConfig, summarizeSweep, sweepTasks, TUTORIAL_SETTINGS } from '../../src/lab/sweep.js';
 import { evaluateHeldOut } from '../../src/lab/evaluate.js';
 import { Trainer } from '../../src/lab/train.js';
 
@@ -34,6 +39,50 @@ describe('sweep', () => {
     for (const c of local.cells) {
       expect(c.runs).toBe(3);
       expect(c.fraction).toBe(c.learned / 3);
+    }
+  });
+
+  // Tasks of different lengths (the pool sends the longest first and hands a worker its next task before it
+  // finishes the current one), one that diverges (it stops early), in an order that is not the pool's.
+  const MIXED: RunTask[] = [
+    { id: 0, seed: 0, settings: { ...TUTORIAL_SETTINGS, batchSize: 10 }, evalAt: [4] },
+    { id: 1, seed: 1, settings: TUTORIAL_SETTINGS, evalAt: [1, 3] },
+    { id: 2, seed: 2, settings: { ...TUTORIAL_SETTINGS, optimizer: 'sgd', lr: 1e300 }, evalAt: [12] },
+    { id: 3, seed: 3, settings: TUTORIAL_SETTINGS, evalAt: [2] },
+    { id: 4, seed: 4, settings: { ...TUTORIAL_SETTINGS, shuffle: true }, evalAt: [7] },
+  ];
+  const strip = (os: readonly RunOutcome[]) => os.map((o) => ({ ...o, seconds: 0 }));
+
+  it('tasks of mixed lengths: outcomes in task order, as in this thread, and progress adds up to the total', async () => {
+    const local = strip(runTasks(MIXED));
+    expect(local[2].diverged?.epoch).toBe(0);
+    for (const workers of [1, 2]) {
+      let last = 0;
+      const got = await runTasksOnWorkers(MIXED, { workers, onProgress: (done, total) => {
+        expect(total).toBe(4 + 3 + 12 + 2 + 7);
+        expect(done).toBeGreaterThanOrEqual(last);
+        last = done;
+      } });
+      expect(strip(got), `${workers} workers`).toEqual(local);
+      expect(last).toBe(28);
+    }
+  });
+
+  it('from sources a worker loads this file; inside a bundle, the worker bundle beside the CLI', async () => {
+    expect(fileURLToPath(workerScript())).toBe(fileURLToPath(new URL('../../src/lab/sweep-worker.ts', import.meta.url)));
+    // A bundle laid out as dist/ is: dist/cli/sweep-worker.js, and another bundle holding the pool (as the CLI's
+    // main.js and the bench's run.js do) in a sibling folder.
+    const dir = mkdtempSync(join(tmpdir(), 'torchlet-workers-'));
+    try {
+      const source = fileURLToPath(new URL('../../src/lab/sweep-worker.ts', import.meta.url));
+      const common = { bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' } as const;
+      await build({ ...common, entryPoints: [source], outfile: join(dir, 'cli', 'sweep-worker.js') });
+      await build({ ...common, stdin: { contents: `export * from ${JSON.stringify(source)};`, resolveDir: dir }, outfile: join(dir, 'host', 'main.js') });
+      const host = (await import(pathToFileURL(join(dir, 'host', 'main.js')).href)) as typeof import('../../src/lab/sweep-worker.js');
+      expect(fileURLToPath(host.workerScript())).toBe(join(dir, 'cli', 'sweep-worker.js'));
+      expect(strip(await host.runTasksOnWorkers(MIXED.slice(0, 2), { workers: 2 }))).toEqual(strip(runTasks(MIXED.slice(0, 2))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
