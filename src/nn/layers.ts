@@ -149,7 +149,7 @@ export class Conv2d extends Module {
   weight: Parameter;
   bias: Parameter | null;
   // made once: forward runs every step (it holds the stride and padding arrays themselves, so it sees their values)
-  readonly #options: { stride: readonly [number, number]; padding: readonly [number, number] };
+  #options: { stride: readonly [number, number]; padding: readonly [number, number] };
   readonly #stage: { kind: 'conv2d'; weight: Tensor; bias: Tensor | null; options: Conv2dOptions };
 
   constructor(
@@ -173,11 +173,19 @@ export class Conv2d extends Module {
     this.resetParameters(options.generator);
   }
 
+  /** The functional options, made again only if `stride` or `padding` was given a new pair. */
+  #currentOptions(): { stride: readonly [number, number]; padding: readonly [number, number] } {
+    const o = this.#options;
+    if (o.stride === this.stride && o.padding === this.padding) return o;
+    return (this.#options = { stride: this.stride, padding: this.padding });
+  }
+
   override chainStage(): ChainStage | null {
     if (this.forward !== Conv2d.prototype.forward) return null;
     const stage = this.#stage;
     stage.weight = this.weight;
     stage.bias = this.bias;
+    stage.options = this.#currentOptions();
     return stage;
   }
 
@@ -187,7 +195,7 @@ export class Conv2d extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return conv2d(input, this.weight, this.bias, this.#options);
+    return conv2d(input, this.weight, this.bias, this.#currentOptions());
   }
 
   /** As PyTorch's _ConvNd.extra_repr: padding and bias appear only when not the default. */

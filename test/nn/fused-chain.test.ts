@@ -224,6 +224,19 @@ describe('what is left to the ops gives the ops’ results', () => {
     expect(after.toArray()).not.toEqual(before.toArray());
     expect(after.toArray()).toEqual(opByOp(seq, x).toArray());
   });
+  it('a conv given a new padding pair takes it at once (fused and alone)', () => {
+    const seq = build(spec, 9);
+    const x = inputs(spec, 1)[0];
+    seq.call(x);
+    seq.call(x);
+    const conv = seq.at(0) as torch.nn.Conv2d;
+    (conv as unknown as { padding: [number, number] }).padding = [1, 1];
+    expect(conv.call(x).shape).toEqual([1, 1, 4, 4]);
+    seq.call(x); // plans for the new shapes
+    const y = seq.call(x);
+    expect(y.shape).toEqual([1, 1, 3, 3]);
+    expect(y.toArray()).toEqual(opByOp(seq, x).toArray());
+  });
   it('noGrad records nothing and computes the same values', () => {
     const seq = build(spec, 9);
     const x = inputs(spec, 1)[0];
