@@ -15,6 +15,7 @@
  * of two float32 values being exact in a double.
  */
 import type { Storage } from '../tensor/dtype.js';
+import { simdRegions } from './conv-simd.js';
 
 /**
  * From how many multiply-adds a conv2d call runs on these products instead of conv.ts's direct loops: 2^16,
@@ -184,14 +185,26 @@ export function padPlanes(
   const Hp = top + H + bottom;
   const Wp = left + W + right;
   const out = new Float64Array(C * Hp * Wp);
-  for (let c = 0; c < C; c++) {
+  padPlanesInto({ src, channels: C, H, W, top, left, Hp, Wp }, n, out, 0);
+  return out;
+}
+
+/** Where a sample's planes go in a zero-padded copy: `channels` planes of H×W at (top, left) of Hp×Wp planes. */
+export interface PadSpec { src: Storage; channels: number; H: number; W: number; top: number; left: number; Hp: number; Wp: number }
+
+/**
+ * Sample n's planes written into the padded copy at dst[at …], interior only: the borders are zeros the copy
+ * was made with, which every sample leaves alone — so one buffer serves all samples.
+ */
+export function padPlanesInto(p: PadSpec, n: number, dst: Float64Array, at: number): void {
+  const { src, channels, H, W, Hp, Wp } = p;
+  for (let c = 0; c < channels; c++) {
     for (let i = 0; i < H; i++) {
-      const s = ((n * C + c) * H + i) * W;
-      const d = (c * Hp + top + i) * Wp + left;
-      for (let j = 0; j < W; j++) out[d + j] = src[s + j];
+      const s = ((n * channels + c) * H + i) * W;
+      const d = at + (c * Hp + p.top + i) * Wp + p.left;
+      for (let j = 0; j < W; j++) dst[d + j] = src[s + j];
     }
   }
-  return out;
 }
 
 /**
@@ -368,4 +381,104 @@ export function weightElement(
     }
   }
   return c;
+}
+
+// ------------------------------------------------------------------------------------------- blocked products
+//
+// The forward and the oneDNN input gradient are the same product: per sample, results (row, r, k) — a channel,
+// an output row, a column — each summing a block's taps over a zero-padded operand, blocks' sums then added.
+
+/**
+ * One block of taps (forward: of input channels; input gradient: of out-channels), in the backend's order:
+ * where tap l reads the padded operand (bo[l], in doubles) and its weights by groups of 4 result rows
+ * (A[g][4l + j]: result row 4g + j).
+ */
+export interface TapBlock { L: number; bo: Int32Array; A: Float64Array[] }
+
+/** A sample's results: `rows` planes of outRows × cols; result (r, k) reads the operand at r·rowStride + k·colStride. */
+export interface BlockedShape { rows: number; outRows: number; cols: number; rowStride: number; colStride: number }
+
+/**
+ * For each of N samples, its padded operand (`pad`), then out[(n·rows + row)·plane + r·cols + k] receives each
+ * block's sum from 0 over l of A[4l + j]·B[bo[l] + r·rowStride + k·colStride]: stored by the first block unless
+ * `addFirst` (a bias already there), added by the others, each addition rounding to out's dtype as the
+ * backend adds block partial sums.
+ */
+export function blockedProducts(
+  blocks: readonly TapBlock[], shape: BlockedShape, N: number, pad: PadSpec, out: Storage, addFirst: boolean, f32: boolean,
+): void {
+  const size = pad.channels * pad.Hp * pad.Wp;
+  if (shape.colStride === 1 && blockedSimd(blocks, shape, N, pad, size, out, addFirst, f32)) return;
+  const B = new Float64Array(size);
+  const { rows, outRows, cols, rowStride, colStride } = shape;
+  const plane = outRows * cols;
+  for (let n = 0; n < N; n++) {
+    padPlanesInto(pad, n, B, 0);
+    const outOff = n * rows * plane;
+    for (let bi = 0; bi < blocks.length; bi++) {
+      const { L, bo, A } = blocks[bi];
+      const add = addFirst || bi > 0;
+      for (let r0 = 0; r0 < rows; r0 += 4) {
+        const nr = Math.min(4, rows - r0);
+        const a = A[r0 >> 2];
+        for (let r = 0; r < outRows; r++) {
+          const base = r * rowStride;
+          const o = outOff + r0 * plane + r * cols;
+          let k = 0;
+          for (; k + 4 <= cols; k += 4) tile4x4Out(a, B, bo, base + k * colStride, colStride, L, out, o + k, plane, nr, add, f32);
+          for (; k < cols; k++) {
+            for (let j = 0; j < nr; j++) {
+              const v = tileElement(a, j, B, bo, base + k * colStride, L, 0, f32);
+              const i = o + j * plane + k;
+              out[i] = add ? out[i] + v : v;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** blockedProducts on the SIMD kernel (contiguous columns only); false when it cannot run here. */
+function blockedSimd(
+  blocks: readonly TapBlock[], shape: BlockedShape, N: number, pad: PadSpec, size: number, out: Storage, addFirst: boolean, f32: boolean,
+): boolean {
+  const { rows, outRows, cols, rowStride } = shape;
+  const nq = Math.ceil(cols / 4);
+  const cw = 4 * nq; // a scratch row: whole quads of columns (those past `cols` are dropped)
+  const sizes = [size, 16 * nq];
+  for (const b of blocks) sizes.push(b.A.length * 4 * b.L, b.L);
+  const s = simdRegions(sizes, f32);
+  if (s === null) return false;
+  const { f64, i32, at, tile } = s;
+  const B = at[0];
+  const C = at[1];
+  blocks.forEach((b, bi) => {
+    b.A.forEach((a, g) => f64.set(a, at[2 + 2 * bi] + g * 4 * b.L));
+    for (let l = 0; l < b.L; l++) i32[2 * at[3 + 2 * bi] + l] = 8 * b.bo[l];
+  });
+  const plane = outRows * cols;
+  for (let n = 0; n < N; n++) {
+    padPlanesInto(pad, n, f64, B);
+    const outOff = n * rows * plane;
+    for (let bi = 0; bi < blocks.length; bi++) {
+      const L = blocks[bi].L;
+      const add = addFirst || bi > 0;
+      for (let r0 = 0; r0 < rows; r0 += 4) {
+        const nr = Math.min(4, rows - r0);
+        const a = 8 * (at[2 + 2 * bi] + r0 * L);
+        for (let r = 0; r < outRows; r++) {
+          tile(a, 8 * at[3 + 2 * bi], L, 8 * (B + r * rowStride), 8 * C, 8 * cw, nq, 0);
+          const o = outOff + r0 * plane + r * cols;
+          for (let j = 0; j < nr; j++) {
+            const d = o + j * plane;
+            const c = C + j * cw;
+            if (add) for (let k = 0; k < cols; k++) out[d + k] += f64[c + k];
+            else for (let k = 0; k < cols; k++) out[d + k] = f64[c + k];
+          }
+        }
+      }
+    }
+  }
+  return true;
 }

@@ -125,7 +125,7 @@ function tileBody(f32: boolean): number[] {
   return [...uleb(body.length), ...body];
 }
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const type = [0x01, 0x60, ...uleb(8), ...new Array<number>(8).fill(I32), 0x00];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,

@@ -4,7 +4,7 @@ import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { numelOf, shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
-  convProducts, gradCol, matmul, padPlanes, tile4x4Out, tileElement, weightElement, weightTile4x4,
+  blockedProducts, convProducts, gradCol, matmul, padPlanes, weightElement, weightTile4x4,
 } from './conv-gemm.js';
 import { type ConvPlan, convPlans, findPlan, makePlan, planForward, planInputGrad, planWeightGrad } from './conv-tiny.js';
 import { sumAll, sumDims, tnLanes } from './linalg.js';
@@ -388,32 +388,10 @@ function forwardIm2col(g: Geometry, x: Storage, w: Storage, b: Storage | null, o
     }
     blocks.push({ L, bo, A });
   }
-  for (let n = 0; n < N; n++) {
-    const xp = padPlanes(x, n, C, H, W, ph, ph, pw, pw);
-    const outOff = n * CO * P;
-    if (b) for (let co = 0; co < CO; co++) out.fill(b[co], outOff + co * P, outOff + (co + 1) * P);
-    blocks.forEach(({ L, bo, A }, blockIndex) => {
-      // each block's taps summed from 0, then added to the bias or the blocks before (one rounding each)
-      const add = b !== null || blockIndex > 0;
-      for (let co0 = 0; co0 < CO; co0 += 4) {
-        const rows = Math.min(4, CO - co0);
-        const a = A[co0 >> 2];
-        for (let oh = 0; oh < OH; oh++) {
-          const rowBase = oh * sh * Wp;
-          const o = outOff + co0 * P + oh * OW;
-          let ow = 0;
-          for (; ow + 4 <= OW; ow += 4) tile4x4Out(a, xp, bo, rowBase + ow * sw, sw, L, out, o + ow, P, rows, add, f32);
-          for (; ow < OW; ow++) {
-            for (let j = 0; j < rows; j++) {
-              const v = tileElement(a, j, xp, bo, rowBase + ow * sw, L, 0, f32);
-              const i = o + j * P + ow;
-              out[i] = add ? out[i] + v : v;
-            }
-          }
-        }
-      }
-    });
-  }
+  // each block's taps summed from 0, then added to the bias or the blocks before (one rounding each)
+  if (b) for (let n = 0; n < N; n++) for (let co = 0; co < CO; co++) out.fill(b[co], (n * CO + co) * P, (n * CO + co + 1) * P);
+  const pad = { src: x, channels: C, H, W, top: ph, left: pw, Hp, Wp };
+  blockedProducts(blocks, { rows: CO, outRows: OH, cols: OW, rowStride: sh * Wp, colStride: sw }, N, pad, out, b !== null, f32);
 }
 
 /** Row of each tap (c, kh, kw) in an unfolded matrix, in the backend's order (see tapIndex); `channels` is C or CO. */
@@ -897,29 +875,8 @@ function inputGradBlocked(g: Geometry, gv: Storage, w: Storage, gx: Storage): vo
     }
     blocks.push({ L, bo, A });
   }
-  const Q = H * W;
-  for (let n = 0; n < N; n++) {
-    const gp = padPlanes(gv, n, CO, OH, OW, top, bottom, left, right);
-    const outOff = n * C * Q;
-    blocks.forEach(({ L, bo, A }, blockIndex) => {
-      for (let ci0 = 0; ci0 < C; ci0 += 4) {
-        const rows = Math.min(4, C - ci0);
-        const a = A[ci0 >> 2];
-        for (let ih = 0; ih < H; ih++) {
-          const o = outOff + ci0 * Q + ih * W;
-          let iw = 0;
-          for (; iw + 4 <= W; iw += 4) tile4x4Out(a, gp, bo, ih * Wp + iw, 1, L, gx, o + iw, Q, rows, blockIndex > 0, true);
-          for (; iw < W; iw++) {
-            for (let j = 0; j < rows; j++) {
-              const v = tileElement(a, j, gp, bo, ih * Wp + iw, L, 0, true);
-              const i = o + j * Q + iw;
-              gx[i] = blockIndex > 0 ? gx[i] + v : v;
-            }
-          }
-        }
-      }
-    });
-  }
+  const pad = { src: gv, channels: CO, H: OH, W: OW, top, left, Hp, Wp };
+  blockedProducts(blocks, { rows: C, outRows: H, cols: W, rowStride: Wp, colStride: 1 }, N, pad, gx, false, true);
 }
 
 /**
