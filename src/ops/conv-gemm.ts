@@ -175,20 +175,6 @@ function dotF32(A: Float64Array, a: number, as: number, B: Float64Array, b: numb
 // zero-padded plane set, and each 4×4 tile of results reads its operands straight from it. Unfolding copies
 // every value KH·KW times; these read it in place.
 
-/**
- * Sample n's C planes of H×W copied into zero-padded planes of (top + H + bottom) × (left + W + right),
- * as a Float64Array (the products read doubles).
- */
-export function padPlanes(
-  src: Storage, n: number, C: number, H: number, W: number, top: number, bottom: number, left: number, right: number,
-): Float64Array {
-  const Hp = top + H + bottom;
-  const Wp = left + W + right;
-  const out = new Float64Array(C * Hp * Wp);
-  padPlanesInto({ src, channels: C, H, W, top, left, Hp, Wp }, n, out, 0);
-  return out;
-}
-
 /** Where a sample's planes go in a zero-padded copy: `channels` planes of H×W at (top, left) of Hp×Wp planes. */
 export interface PadSpec { src: Storage; channels: number; H: number; W: number; top: number; left: number; Hp: number; Wp: number }
 
@@ -480,5 +466,102 @@ function blockedSimd(
       }
     }
   }
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------- a fixed left factor
+
+/** C = A·B for a fixed A and one B after another (the native input gradient's columns, per sample). */
+export interface LeftProduct {
+  /** Computes C for B = the K×N row-major matrix at src[from …]. */
+  run(src: Storage, from: number): void;
+  /** C's element (m, q) is out[at + m·stride + q]. */
+  out: Float64Array; at: number; stride: number;
+}
+
+/**
+ * A (M×K, row-major) ready for products with K×N matrices: each C[m, q] = Σ over k ascending of
+ * A[m, k]·B[k, q] from 0, rounded to float32 after every step when `f32` — on the SIMD kernel where it runs
+ * (4 rows of A by quads of columns; C's rows padded to whole quads), else with `matmul`.
+ */
+export function leftProduct(A: Float64Array, M: number, K: number, N: number, f32: boolean): LeftProduct {
+  const G = Math.ceil(M / 4);
+  const Nq = 4 * Math.ceil(N / 4);
+  const s = simdRegions([G * 4 * K, K * N, G * 4 * Nq, K], f32);
+  if (s === null) {
+    const B = new Float64Array(K * N);
+    const C = new Float64Array(M * N);
+    return {
+      run(src, from) {
+        for (let i = 0; i < K * N; i++) B[i] = src[from + i];
+        matmul(A, B, M, K, N, C, f32);
+      },
+      out: C, at: 0, stride: N,
+    };
+  }
+  const { f64, i32, at, tile } = s;
+  const [aAt, bAt, cAt, boAt] = at;
+  // panel g: A[4g + j, k] at 4k + j (rows past M stay 0, their results unread)
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) f64[aAt + (m >> 2) * 4 * K + 4 * k + (m & 3)] = A[m * K + k];
+  for (let k = 0; k < K; k++) i32[2 * boAt + k] = 8 * k * N;
+  return {
+    run(src, from) {
+      for (let i = 0; i < K * N; i++) f64[bAt + i] = src[from + i];
+      for (let g = 0; g < G; g++) tile(8 * (aAt + g * 4 * K), 8 * boAt, K, 8 * bAt, 8 * (cAt + 4 * g * Nq), 8 * Nq, Nq / 4, 0);
+    },
+    out: f64, at: cAt, stride: Nq,
+  };
+}
+
+// ------------------------------------------------------------------------------------------- weight gradient
+
+/** The weight gradient's operands: a sample's padded input (`pad`), where tap t reads it (xo), the output grid. */
+export interface WeightShape { CO: number; K: number; OH: number; OW: number; rs: number; cs: number; xo: Int32Array }
+
+/**
+ * gw[co, t] = Σ over samples and output positions (n, oh, ow) in order of g[n, co, oh, ow]·X_n[xo[t] + oh·rs + ow·cs]
+ * on the SIMD kernel: per sample the input unfolded (position × tap, taps padded to whole quads) and the output
+ * gradient packed 4 channels side by side, then one product per 4 channels. oneDNN (`chain`) continues one
+ * sum over (n, oh, ow); the native backend sums each sample from 0 and adds the samples' sums in turn.
+ * False when the kernel cannot run here.
+ */
+export function weightProductsSimd(
+  gv: Storage, N: number, pad: PadSpec, w: WeightShape, chain: boolean, gw: Storage, f32: boolean,
+): boolean {
+  const { CO, K, OH, OW, rs, cs, xo } = w;
+  const P = OH * OW;
+  const G = Math.ceil(CO / 4);
+  const Kq = 4 * Math.ceil(K / 4);
+  const s = simdRegions([pad.channels * pad.Hp * pad.Wp, P * Kq, G * 4 * P, G * 4 * Kq, P], f32);
+  if (s === null) return false;
+  const { f64, i32, at, tile } = s;
+  const [xAt, colAt, gAt, accAt, boAt] = at;
+  for (let p = 0; p < P; p++) i32[2 * boAt + p] = 8 * p * Kq;
+  const total = chain ? null : new Float64Array(CO * K);
+  for (let n = 0; n < N; n++) {
+    padPlanesInto(pad, n, f64, xAt);
+    for (let oh = 0, p = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, p++) {
+        const src = xAt + oh * rs + ow * cs;
+        const dst = colAt + p * Kq;
+        for (let t = 0; t < K; t++) f64[dst + t] = f64[src + xo[t]];
+      }
+    }
+    for (let co = 0; co < CO; co++) {
+      const src = (n * CO + co) * P;
+      const dst = gAt + (co >> 2) * 4 * P + (co & 3);
+      for (let p = 0; p < P; p++) f64[dst + 4 * p] = gv[src + p];
+    }
+    for (let g = 0; g < G; g++) tile(8 * (gAt + g * 4 * P), 8 * boAt, P, 8 * colAt, 8 * (accAt + 4 * g * Kq), 8 * Kq, Kq / 4, chain ? 1 : 0);
+    if (total !== null) {
+      for (let co = 0; co < CO; co++) {
+        for (let t = 0; t < K; t++) {
+          const v = total[co * K + t] + f64[accAt + co * Kq + t];
+          total[co * K + t] = f32 ? Math.fround(v) : v;
+        }
+      }
+    }
+  }
+  for (let co = 0; co < CO; co++) for (let t = 0; t < K; t++) gw[co * K + t] = total === null ? f64[accAt + co * Kq + t] : total[co * K + t];
   return true;
 }

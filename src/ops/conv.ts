@@ -4,7 +4,8 @@ import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { numelOf, shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
-  blockedProducts, convProducts, gradCol, matmul, padPlanes, weightElement, weightTile4x4,
+  type TapBlock, blockedProducts, convProducts, gradCol, leftProduct, matmul, padPlanesInto, weightElement,
+  weightProductsSimd, weightTile4x4,
 } from './conv-gemm.js';
 import { type ConvPlan, convPlans, findPlan, makePlan, planForward, planInputGrad, planWeightGrad } from './conv-tiny.js';
 import { sumAll, sumDims, tnLanes } from './linalg.js';
@@ -370,7 +371,7 @@ function forwardIm2col(g: Geometry, x: Storage, w: Storage, b: Storage | null, o
   const Wp = W + 2 * pw;
   const rowOf = tapRows(g, C);
   const block = g.mkldnn ? BLOCK : C;
-  const blocks: Array<{ L: number; bo: Int32Array; A: Float64Array[] }> = [];
+  const blocks: TapBlock[] = [];
   for (let c0 = 0; c0 < C; c0 += block) {
     const c1 = Math.min(C, c0 + block);
     const L = (c1 - c0) * T;
@@ -789,12 +790,12 @@ function inputGradNativeProducts(g: Geometry, gv: Storage, w: Storage, gx: Stora
   const P = OH * OW;
   const wt = new Float64Array(K * CO);
   for (let co = 0; co < CO; co++) for (let t = 0; t < K; t++) wt[t * CO + co] = w[co * K + t];
-  const gs = new Float64Array(CO * P);
-  const dcol = new Float64Array(K * P);
+  const product = leftProduct(wt, K, CO, P, f32);
+  // dcol[(ci, kh, kw), p] is the product's dcol[at + row·S + p]
+  const { out: dcol, at, stride: S } = product;
   let o = 0;
   for (let n = 0; n < N; n++) {
-    for (let i = 0; i < CO * P; i++) gs[i] = gv[n * CO * P + i];
-    matmul(wt, gs, K, CO, P, dcol, f32);
+    product.run(gv, n * CO * P);
     if (sh === 1 && sw === 1) {
       // Stride 1: tap (kh, kw) reaches the pixels whose ih + ph - kh·dh and iw + pw - kw·dw fall inside the
       // output, a rectangle. Adding each tap's column over its rectangle, taps in (kh, kw) order, into gx (zeros,
@@ -809,7 +810,7 @@ function inputGradNativeProducts(g: Geometry, gv: Storage, w: Storage, gx: Stora
             const shiftW = pw - kw * dw;
             const iwLo = Math.max(0, -shiftW);
             const iwHi = Math.min(W, OW - shiftW);
-            const col = ((ci * KH + kh) * KW + kw) * P;
+            const col = at + ((ci * KH + kh) * KW + kw) * S;
             for (let ih = ihLo; ih < ihHi; ih++) {
               const dst = plane + ih * W;
               const src = col + (ih + shiftH) * OW + shiftW;
@@ -828,11 +829,11 @@ function inputGradNativeProducts(g: Geometry, gv: Storage, w: Storage, gx: Stora
           for (let kh = 0; kh < KH; kh++) {
             const th = ih + ph - kh * dh;
             if (th < 0 || th % sh !== 0 || th / sh >= OH) continue;
-            const row = ((ci * KH + kh) * KW) * P + (th / sh) * OW;
+            const row = at + ((ci * KH + kh) * KW) * S + (th / sh) * OW;
             for (let kw = 0; kw < KW; kw++) {
               const tw = iw + pw - kw * dw;
               if (tw < 0 || tw % sw !== 0 || tw / sw >= OW) continue;
-              const col = dcol[row + kw * P + tw / sw];
+              const col = dcol[row + kw * S + tw / sw];
               total = f32 ? f(total + col) : total + col;
             }
           }
@@ -857,7 +858,7 @@ function inputGradBlocked(g: Geometry, gv: Storage, w: Storage, gx: Storage): vo
   const right = Math.max(0, W + pw - OW);
   const Hp = top + OH + bottom;
   const Wp = left + OW + right;
-  const blocks: Array<{ L: number; bo: Int32Array; A: Float64Array[] }> = [];
+  const blocks: TapBlock[] = [];
   for (let c0 = 0; c0 < CO; c0 += BLOCK) {
     const c1 = Math.min(CO, c0 + BLOCK);
     const L = (c1 - c0) * T;
@@ -898,13 +899,16 @@ function weightGradIm2col(g: Geometry, gv: Storage, x: Storage, gw: Storage): vo
     const ci = Math.floor(t / T);
     xo[t] = ci * Hp * Wp + Math.floor((t % T) / KW) * dh * Wp + (t % KW) * dw;
   }
+  const rs = sh * Wp;
+  const pad = { src: x, channels: C, H, W, top: ph, left: pw, Hp, Wp };
+  if (weightProductsSimd(gv, N, pad, { CO, K, OH, OW, rs, cs: sw, xo }, g.mkldnn, gw, f32)) return;
   const acc = new Float64Array(CO * K);
   const total = g.mkldnn ? acc : new Float64Array(CO * K);
   const tile = new Float64Array(16);
   const gs = new Float64Array(CO * P); // the sample's output gradient as doubles
-  const rs = sh * Wp;
+  const xp = new Float64Array(C * Hp * Wp); // the sample's padded input (borders stay zero)
   for (let n = 0; n < N; n++) {
-    const xp = padPlanes(x, n, C, H, W, ph, ph, pw, pw);
+    padPlanesInto(pad, n, xp, 0);
     for (let i = 0; i < CO * P; i++) gs[i] = gv[n * CO * P + i];
     if (!g.mkldnn) acc.fill(0);
     for (let co0 = 0; co0 < CO; co0 += 4) {
