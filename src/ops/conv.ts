@@ -654,10 +654,23 @@ function inputGradNativeF64(g: Geometry, gv: Storage, w: Storage, gx: Storage): 
 }
 
 /**
+ * A native weight gradient added into a parameter's .grad (`gw`) from the products when they apply: they form
+ * each weight's total exactly as the loops below do, and the total is then added once, as the loops add it.
+ */
+function addedByProducts(g: Geometry, gv: Storage, x: Storage, gw: Storage): boolean {
+  if (!usesIm2col(g) || !allFinite(gv)) return false;
+  const total = allocate(g.dtype, gw.length);
+  weightGradIm2col(g, gv, x, total);
+  for (let i = 0; i < gw.length; i++) gw[i] += total[i];
+  return true;
+}
+
+/**
  * weightGrad, native without OpenBLAS's lanes: per weight, each sample's sum over (oh, ow), added in turn;
  * `add` adds each result into `gw` (a parameter's .grad) instead of storing it.
  */
 function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage, add = false): void {
+  if (add && addedByProducts(g, gv, x, gw)) return;
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
   const f = Math.fround;
   const P = OH * OW;
@@ -695,6 +708,7 @@ function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage, 
 }
 
 function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage, add = false): void {
+  if (add && addedByProducts(g, gv, x, gw)) return;
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
   const P = OH * OW;
   let o = 0;
@@ -947,13 +961,28 @@ function biasGrad(g: Geometry, gv: Storage): Storage {
     return gb;
   }
   if (!g.mkldnn) return sumDims(gv, [N, CO, OH, OW], [true, false, true, true]);
+  // oneDNN: per channel one float32 chain over (n, oh, ow); four channels' chains at a time, since each step
+  // waits for the rounding of the one before
   const gb = allocate(g.dtype, CO);
   const P = OH * OW;
-  for (let co = 0; co < CO; co++) {
+  const f = Math.fround;
+  let co = 0;
+  for (; co + 4 <= CO; co += 4) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let n = 0; n < N; n++) {
+      const b0 = (n * CO + co) * P;
+      const b1 = b0 + P, b2 = b1 + P, b3 = b2 + P;
+      for (let p = 0; p < P; p++) {
+        a0 = f(a0 + gv[b0 + p]); a1 = f(a1 + gv[b1 + p]); a2 = f(a2 + gv[b2 + p]); a3 = f(a3 + gv[b3 + p]);
+      }
+    }
+    gb[co] = a0; gb[co + 1] = a1; gb[co + 2] = a2; gb[co + 3] = a3;
+  }
+  for (; co < CO; co++) {
     let acc = 0;
     for (let n = 0; n < N; n++) {
       const base = (n * CO + co) * P;
-      for (let p = 0; p < P; p++) acc = Math.fround(acc + gv[base + p]);
+      for (let p = 0; p < P; p++) acc = f(acc + gv[base + p]);
     }
     gb[co] = acc;
   }

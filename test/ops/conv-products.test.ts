@@ -102,6 +102,27 @@ describe('conv2d: products = direct loops, bit for bit', () => {
     });
   }
 
+  it('weight gradients added into an existing .grad (native backend: float64, and float32 one sample) as the loops add them', () => {
+    const steps = (products: boolean, dtype: DType, N: number): number[] => {
+      convProducts.minMacs = products ? 0 : Infinity;
+      convPlans.maxMacs = 0;
+      const gen = new torch.Generator(11);
+      // 30 out-channels for float32: products OpenBLAS would sum over 16 lanes keep their own loop (see weightGrad)
+      const CO = dtype === 'float32' ? 30 : 6;
+      const w = torch.rand([CO, 5, 3, 3], { dtype, generator: gen }).sub(0.5).requiresGrad_();
+      const b = torch.rand([CO], { dtype, generator: gen }).requiresGrad_();
+      const out: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const x = torch.rand([N, 5, 9, 10], { dtype, generator: gen }).sub(0.5).requiresGrad_();
+        const y = torch.nn.functional.conv2d(x, w, b, { padding: 1 });
+        y.backward(torch.rand(y.shape as number[], { dtype, generator: gen }).sub(0.5));
+        out.push(...y.toArray(), ...x.grad!.toArray(), ...w.grad!.toArray(), ...b.grad!.toArray());
+      }
+      return out;
+    };
+    for (const [dtype, N] of [['float64', 3], ['float32', 1]] as Array<[DType, number]>) expect(steps(true, dtype, N)).toEqual(steps(false, dtype, N));
+  });
+
   it('gradients fall back to the direct loops when a weight or output gradient is not finite (∞·0 would be NaN)', () => {
     const grads = (products: boolean, wInf: boolean) => {
       convProducts.minMacs = products ? 0 : Infinity;
