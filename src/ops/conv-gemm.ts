@@ -520,7 +520,7 @@ export interface WeightShape { CO: number; K: number; OH: number; OW: number; rs
 
 /**
  * gw[co, t] = Σ over samples and output positions (n, oh, ow) in order of g[n, co, oh, ow]·X_n[xo[t] + oh·rs + ow·cs]
- * on the SIMD kernel: per sample the input unfolded (position × tap, taps padded to whole quads) and the output
+ * on the SIMD kernel: per sample the input unfolded (by quads of taps: position × 4 taps) and the output
  * gradient packed 4 channels side by side, then one product per 4 channels. oneDNN (`chain`) continues one
  * sum over (n, oh, ow); the native backend sums each sample from 0 and adds the samples' sums in turn.
  * False when the kernel cannot run here.
@@ -536,15 +536,19 @@ export function weightProductsSimd(
   if (s === null) return false;
   const { f64, i32, at, tile } = s;
   const [xAt, colAt, gAt, accAt, boAt] = at;
-  for (let p = 0; p < P; p++) i32[2 * boAt + p] = 8 * p * Kq;
+  // the unfolded input by quads of taps, each quad's P rows of 4 in turn: a product streams it in order
+  for (let p = 0; p < P; p++) i32[2 * boAt + p] = 32 * p;
+  const to = new Int32Array(K); // where tap t goes in a row of the unfolded input
+  for (let t = 0; t < K; t++) to[t] = (t >> 2) * 4 * P + (t & 3);
   const total = chain ? null : new Float64Array(CO * K);
   for (let n = 0; n < N; n++) {
     padPlanesInto(pad, n, f64, xAt);
-    for (let oh = 0, p = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++, p++) {
-        const src = xAt + oh * rs + ow * cs;
-        const dst = colAt + p * Kq;
-        for (let t = 0; t < K; t++) f64[dst + t] = f64[src + xo[t]];
+    // tap by tap: each reads its window of the padded input row by row
+    for (let t = 0; t < K; t++) {
+      let d = colAt + to[t];
+      for (let oh = 0; oh < OH; oh++) {
+        const s = xAt + xo[t] + oh * rs;
+        for (let ow = 0; ow < OW; ow++, d += 4) f64[d] = f64[s + ow * cs];
       }
     }
     for (let co = 0; co < CO; co++) {
@@ -552,7 +556,10 @@ export function weightProductsSimd(
       const dst = gAt + (co >> 2) * 4 * P + (co & 3);
       for (let p = 0; p < P; p++) f64[dst + 4 * p] = gv[src + p];
     }
-    for (let g = 0; g < G; g++) tile(8 * (gAt + g * 4 * P), 8 * boAt, P, 8 * colAt, 8 * (accAt + 4 * g * Kq), 8 * Kq, Kq / 4, chain ? 1 : 0);
+    for (let g = 0; g < G; g++) {
+      const a = 8 * (gAt + g * 4 * P);
+      for (let q = 0; q < Kq / 4; q++) tile(a, 8 * boAt, P, 8 * (colAt + q * 4 * P), 8 * (accAt + 4 * g * Kq + 4 * q), 8 * Kq, 1, chain ? 1 : 0);
+    }
     if (total !== null) {
       for (let co = 0; co < CO; co++) {
         for (let t = 0; t < K; t++) {
