@@ -13,6 +13,11 @@
  *
  * float32 sums round after every step as PyTorch's fused multiply-adds do: `fround(acc + a·b)`, the product
  * of two float32 values being exact in a double.
+ *
+ * Where WebAssembly SIMD runs (src/ops/conv-simd.ts), the products with contiguous columns — the forward and
+ * the oneDNN input gradient at stride 1 (`blockedProducts`), the native input gradient's columns
+ * (`leftProduct`), the weight gradient (`weightProductsSimd`) — run on its kernel, two lanes per instruction,
+ * the same terms in the same order; the JavaScript tiles below are the rest (strided columns) and the fallback.
  */
 import type { Storage } from '../tensor/dtype.js';
 import { simdRegions } from './conv-simd.js';

@@ -359,40 +359,52 @@ function tapIndex(g: Geometry, ci: number, kh: number, kw: number): number {
 }
 
 /**
- * im2col per sample ([taps, OH·OW], taps in the backend's order), then out = W'·cols with the cache-blocked
- * matmul, one channel block at a time so block partial sums are formed and added as the backend adds them.
+ * The forward as products over each sample's zero-padded input (blockedProducts, src/ops/conv-gemm.ts): the
+ * taps of one channel block at a time, in the backend's order, their sums added to the bias or the blocks
+ * before as the backend adds block partial sums.
  */
 function forwardIm2col(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
-  const f32 = g.dtype === 'float32';
   const T = KH * KW;
   const P = OH * OW;
   const Hp = H + 2 * ph;
   const Wp = W + 2 * pw;
-  const rowOf = tapRows(g, C);
-  const block = g.mkldnn ? BLOCK : C;
+  // native: one block of all channels, taps in (ci, kh, kw) order; oneDNN: blocks of 16, (kh, kw, ci) in each
+  const blocks = tapBlocks(C, T, g.mkldnn ? BLOCK : C, !g.mkldnn, CO,
+    (ci, t) => ci * Hp * Wp + Math.floor(t / KW) * dh * Wp + (t % KW) * dw,
+    (co, ci, t) => w[(co * C + ci) * T + t]);
+  if (b) for (let n = 0; n < N; n++) for (let co = 0; co < CO; co++) out.fill(b[co], (n * CO + co) * P, (n * CO + co + 1) * P);
+  const pad = { src: x, channels: C, H, W, top: ph, left: pw, Hp, Wp };
+  blockedProducts(blocks, { rows: CO, outRows: OH, cols: OW, rowStride: sh * Wp, colStride: sw }, N, pad, out, b !== null, g.dtype === 'float32');
+}
+
+/**
+ * The taps of a blocked product: `channels` channels × T kernel positions in blocks of `block` channels, each
+ * block's taps in (channel, position) order (`channelMajor`) or (position, channel) order — the backend's order
+ * of its terms; tap (c, t) reads the padded operand at `offset(c, t)` and has weight `weight(row, c, t)` for
+ * each of the `rows` results rows.
+ */
+function tapBlocks(
+  channels: number, T: number, block: number, channelMajor: boolean, rows: number,
+  offset: (c: number, t: number) => number, weight: (row: number, c: number, t: number) => number,
+): TapBlock[] {
   const blocks: TapBlock[] = [];
-  for (let c0 = 0; c0 < C; c0 += block) {
-    const c1 = Math.min(C, c0 + block);
-    const L = (c1 - c0) * T;
-    const k0 = c0 * T;
-    // tap l of the block (in the backend's order): where it reads the padded input, and its weights by 4 out-channels
+  for (let c0 = 0; c0 < channels; c0 += block) {
+    const width = Math.min(block, channels - c0);
+    const L = width * T;
     const bo = new Int32Array(L);
     const A: Float64Array[] = [];
-    for (let co0 = 0; co0 < CO; co0 += 4) A.push(new Float64Array(4 * L));
-    for (let ci = c0; ci < c1; ci++) {
+    for (let r0 = 0; r0 < rows; r0 += 4) A.push(new Float64Array(4 * L));
+    for (let c = c0; c < c0 + width; c++) {
       for (let t = 0; t < T; t++) {
-        const l = rowOf[ci * T + t] - k0;
-        bo[l] = ci * Hp * Wp + Math.floor(t / KW) * dh * Wp + (t % KW) * dw;
-        for (let co = 0; co < CO; co++) A[co >> 2][4 * l + (co & 3)] = w[(co * C + ci) * T + t];
+        const l = channelMajor ? (c - c0) * T + t : t * width + (c - c0);
+        bo[l] = offset(c, t);
+        for (let r = 0; r < rows; r++) A[r >> 2][4 * l + (r & 3)] = weight(r, c, t);
       }
     }
     blocks.push({ L, bo, A });
   }
-  // each block's taps summed from 0, then added to the bias or the blocks before (one rounding each)
-  if (b) for (let n = 0; n < N; n++) for (let co = 0; co < CO; co++) out.fill(b[co], (n * CO + co) * P, (n * CO + co + 1) * P);
-  const pad = { src: x, channels: C, H, W, top: ph, left: pw, Hp, Wp };
-  blockedProducts(blocks, { rows: CO, outRows: OH, cols: OW, rowStride: sh * Wp, colStride: sw }, N, pad, out, b !== null, f32);
+  return blocks;
 }
 
 /** Row of each tap (c, kh, kw) in an unfolded matrix, in the backend's order (see tapIndex); `channels` is C or CO. */
@@ -872,24 +884,10 @@ function inputGradBlocked(g: Geometry, gv: Storage, w: Storage, gx: Storage): vo
   const right = Math.max(0, W + pw - OW);
   const Hp = top + OH + bottom;
   const Wp = left + OW + right;
-  const blocks: TapBlock[] = [];
-  for (let c0 = 0; c0 < CO; c0 += BLOCK) {
-    const c1 = Math.min(CO, c0 + BLOCK);
-    const L = (c1 - c0) * T;
-    const bo = new Int32Array(L);
-    const A: Float64Array[] = [];
-    for (let ci0 = 0; ci0 < C; ci0 += 4) A.push(new Float64Array(4 * L));
-    let l = 0;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        for (let co = c0; co < c1; co++, l++) {
-          bo[l] = (co * Hp + ph - kh * dh + top) * Wp + pw - kw * dw + left;
-          for (let ci = 0; ci < C; ci++) A[ci >> 2][4 * l + (ci & 3)] = w[((co * C + ci) * KH + kh) * KW + kw];
-        }
-      }
-    }
-    blocks.push({ L, bo, A });
-  }
+  // blocks of 16 out-channels, taps in (kh, kw, co) order in each
+  const blocks = tapBlocks(CO, T, BLOCK, false, C,
+    (co, t) => (co * Hp + ph - Math.floor(t / KW) * dh + top) * Wp + pw - (t % KW) * dw + left,
+    (ci, co, t) => w[(co * C + ci) * T + t]);
   const pad = { src: gv, channels: CO, H: OH, W: OW, top, left, Hp, Wp };
   blockedProducts(blocks, { rows: C, outRows: H, cols: W, rowStride: Wp, colStride: 1 }, N, pad, gx, false, true);
 }
