@@ -1,4 +1,5 @@
-// conv2d's register-blocked products (src/ops/conv-gemm.ts) and its tiny-problem plans (src/ops/conv-tiny.ts)
+// conv2d's register-blocked products (src/ops/conv-gemm.ts: on the WebAssembly SIMD kernel of
+// src/ops/conv-simd.ts and on the JavaScript tiles) and its tiny-problem plans (src/ops/conv-tiny.ts)
 // against its direct loops (src/ops/conv.ts): the same
 // bits for the output and every gradient, on random shapes with strides, padding, dilation, channel counts on
 // both sides of oneDNN's 16-channel blocks, float32 (oneDNN and native backends) and float64 — the products are
