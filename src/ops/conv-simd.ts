@@ -21,8 +21,12 @@
  * null) the JavaScript products run. Not part of the public API.
  */
 
-/** Whether the products may use the SIMD kernel (tests switch it off to compare both with the direct loops). */
-export const convSimd = { enabled: true };
+/**
+ * Whether the products may use the SIMD kernel (tests switch it off to compare both with the direct loops), and
+ * the most memory one product may ask of it: a module's memory never shrinks, so larger products (layers far
+ * bigger than the benchmark's, whose largest needs 0.7 MB) keep to the JavaScript tiles and the collector.
+ */
+export const convSimd = { enabled: true, maxBytes: 64 << 20 };
 
 export type TileFn = (a: number, bo: number, L: number, b: number, c: number, cs: number, nq: number, init: number) => void;
 
@@ -165,7 +169,7 @@ let views: { buffer: ArrayBuffer; f64: Float64Array; i32: Int32Array } | null = 
 /**
  * Room for regions of the given sizes (in doubles), zero-filled, with 32 doubles of zeros after each so that
  * a quad of columns past a row's end reads finite values (the results there are dropped); null when the
- * kernel cannot run here or is switched off.
+ * kernel cannot run here, is switched off, or the regions would pass `convSimd.maxBytes`.
  */
 export function simdRegions(sizes: readonly number[], f32: boolean): SimdRegions | null {
   if (!convSimd.enabled) return null;
@@ -178,6 +182,7 @@ export function simdRegions(sizes: readonly number[], f32: boolean): SimdRegions
     top += (s + 32 + 1) & ~1;
   }
   const bytes = top * 8;
+  if (bytes > convSimd.maxBytes) return null;
   const mem = kernel.memory;
   if (mem.buffer.byteLength < bytes) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
   if (views === null || views.buffer !== mem.buffer) {

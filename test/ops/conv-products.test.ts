@@ -21,9 +21,11 @@ interface Case {
 
 const DEFAULT_MIN = convProducts.minMacs;
 const DEFAULT_PLANS = convPlans.maxMacs;
+const DEFAULT_SIMD_BYTES = convSimd.maxBytes;
 afterEach(() => {
   convProducts.minMacs = DEFAULT_MIN;
   convSimd.enabled = true;
+  convSimd.maxBytes = DEFAULT_SIMD_BYTES;
   convPlans.maxMacs = DEFAULT_PLANS;
 });
 
@@ -102,6 +104,19 @@ describe('conv2d: products = direct loops, bit for bit', () => {
       }
     });
   }
+
+  it('products too large for the SIMD memory bound run in JavaScript, some on the kernel and some not in one call', () => {
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      const c: Case = { dtype, N: 3, C: 6, H: 14, W: 13, CO: 9, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, bias: true, seed: 8 };
+      const direct = run(c, false);
+      convSimd.maxBytes = 40_000; // the forward and input gradient fit, the weight gradient's unfolded input does not
+      const products = run(c, true);
+      expect(products.y).toEqual(direct.y);
+      expect(products.gx).toEqual(direct.gx);
+      expect(products.gw).toEqual(direct.gw);
+      expect(products.gb).toEqual(direct.gb);
+    }
+  });
 
   it('weight gradients added into an existing .grad (native backend: float64, and float32 one sample) as the loops add them', () => {
     const steps = (products: boolean, dtype: DType, N: number): number[] => {

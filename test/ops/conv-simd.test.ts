@@ -74,7 +74,9 @@ describe('conv2d SIMD kernel = the JavaScript sum, bit for bit', () => {
     }
   });
 
-  it('is off when switched off (the products then run in JavaScript)', () => {
+  it('is off when switched off, or for products larger than its memory bound (the products then run in JavaScript)', () => {
+    expect(simdRegions([4], true)).not.toBeNull();
+    expect(simdRegions([convSimd.maxBytes / 8], true)).toBeNull();
     convSimd.enabled = false;
     expect(simdRegions([4], true)).toBeNull();
   });
