@@ -543,23 +543,21 @@ export function weightProductsSimd(
   const [xAt, colAt, gAt, accAt, boAt] = at;
   // the unfolded input by quads of taps, each quad's P rows of 4 in turn: a product streams it in order
   for (let p = 0; p < P; p++) i32[2 * boAt + p] = 32 * p;
-  const to = new Int32Array(K); // where tap t goes in a row of the unfolded input
-  for (let t = 0; t < K; t++) to[t] = (t >> 2) * 4 * P + (t & 3);
   const total = chain ? null : new Float64Array(CO * K);
   for (let n = 0; n < N; n++) {
     padPlanesInto(pad, n, f64, xAt);
-    // tap by tap: each reads its window of the padded input row by row
-    for (let t = 0; t < K; t++) {
-      let d = colAt + to[t];
-      for (let oh = 0; oh < OH; oh++) {
-        const s = xAt + xo[t] + oh * rs;
-        for (let ow = 0; ow < OW; ow++, d += 4) f64[d] = f64[s + ow * cs];
+    for (let q = 0; q < Kq / 4; q++) unfoldQuad(f64, xAt, xo, 4 * q, Math.min(4, K - 4 * q), OH, OW, rs, cs, colAt + 4 * q * P);
+    // the output gradient 4 channels side by side per position (a short group's missing rows stay zeros)
+    for (let co0 = 0; co0 < CO; co0 += 4) {
+      const src = (n * CO + co0) * P;
+      const dst = gAt + co0 * P;
+      if (co0 + 4 <= CO) {
+        for (let p = 0, d = dst; p < P; p++, d += 4) {
+          f64[d] = gv[src + p]; f64[d + 1] = gv[src + P + p]; f64[d + 2] = gv[src + 2 * P + p]; f64[d + 3] = gv[src + 3 * P + p];
+        }
+      } else {
+        for (let j = 0; co0 + j < CO; j++) for (let p = 0; p < P; p++) f64[dst + 4 * p + j] = gv[src + j * P + p];
       }
-    }
-    for (let co = 0; co < CO; co++) {
-      const src = (n * CO + co) * P;
-      const dst = gAt + (co >> 2) * 4 * P + (co & 3);
-      for (let p = 0; p < P; p++) f64[dst + 4 * p] = gv[src + p];
     }
     for (let g = 0; g < G; g++) {
       const a = 8 * (gAt + g * 4 * P);
@@ -576,4 +574,29 @@ export function weightProductsSimd(
   }
   for (let co = 0; co < CO; co++) for (let t = 0; t < K; t++) gw[co * K + t] = total === null ? f64[accAt + co * Kq + t] : total[co * K + t];
   return true;
+}
+
+/**
+ * Taps t0 … t0 + count − 1 (count ≤ 4) of the padded input at X[xAt …] unfolded into rows of 4 at dst, one
+ * row per output position (oh, ow) in order: written row by row, each row's four values from four places.
+ * Columns past `count` are left as they are (zeros: taps past the last).
+ */
+function unfoldQuad(
+  X: Float64Array, xAt: number, xo: Int32Array, t0: number, count: number, OH: number, OW: number, rs: number, cs: number, dst: number,
+): void {
+  if (count === 4) {
+    const x0 = xAt + xo[t0], x1 = xAt + xo[t0 + 1], x2 = xAt + xo[t0 + 2], x3 = xAt + xo[t0 + 3];
+    for (let oh = 0, d = dst; oh < OH; oh++) {
+      for (let ow = 0, s = oh * rs; ow < OW; ow++, s += cs, d += 4) {
+        X[d] = X[x0 + s]; X[d + 1] = X[x1 + s]; X[d + 2] = X[x2 + s]; X[d + 3] = X[x3 + s];
+      }
+    }
+    return;
+  }
+  for (let j = 0; j < count; j++) {
+    const x = xAt + xo[t0 + j];
+    for (let oh = 0, d = dst + j; oh < OH; oh++) {
+      for (let ow = 0, s = oh * rs; ow < OW; ow++, s += cs, d += 4) X[d] = X[x + s];
+    }
+  }
 }

@@ -217,7 +217,12 @@ function usesIm2col(g: Geometry): boolean {
 
 /** True when every value is finite: the matrix products' condition (see src/ops/conv-gemm.ts). */
 function allFinite(v: Storage): boolean {
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
+  // x − x is 0 for a finite x and NaN for ±∞ and NaN: one subtraction, no call per element
+  const n = v.length;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x - x !== 0) return false;
+  }
   return true;
 }
 
