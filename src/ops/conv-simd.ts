@@ -9,16 +9,16 @@
  * same overflow and subnormals), so the bits are those of the JavaScript loops. float64 runs the same kernel
  * without the two conversions.
  *
- * The kernel, `tile(a, bo, L, b, c, cs, nq, init)` (all byte addresses in the module's memory), computes for
- * j < 4 and column k < 4·nq
+ * The kernel, `tile(a, bo, L, b, c, cs, nq, init)` (all byte addresses in the module's memory; nq ≥ 1),
+ * computes for j < 4 and column k < 4·nq
  *     C[j, k] = (init ? C[j, k] : 0) ⊕ A[4l + j]·B[bo[l] + b + k]   for l = 0 … L−1, in order,
  * C's row j at c + j·cs: four rows of results, four columns at a time kept in eight vector registers while
  * the L terms stream through (A: four rows' values side by side per l; B: four consecutive doubles at the
  * byte offset bo[l] from b). Every result element adds its terms in l order, one rounding per step, as the
  * loops it replaces.
  *
- * The module is 300 bytes assembled below (no build step); where WebAssembly SIMD is missing (`simd()` is
- * null) the JavaScript products run. Not part of the public API.
+ * The module (about 1.3 KB) is assembled below, so there is no build step or binary file; where WebAssembly
+ * SIMD is missing (`simdRegions` returns null) the JavaScript products run. Not part of the public API.
  */
 
 /**
