@@ -79,8 +79,13 @@ export function runConv(dtype: DType, repeats: number, g: ConvGeometry = BENCH_G
     return ms;
   };
 
-  torchletOnce(); // warm-up (and compilation)
-  naiveOnce();
+  // two warm-up rounds for both: the first compiles, the second lets the optimising tiers (JavaScript's and
+  // WebAssembly's, compiled on background threads that a busy 2-core machine starves) take over; a timed
+  // repeat still in the first or second tier measures the compiler, not the loops
+  for (let r = 0; r < 2; r++) {
+    torchletOnce();
+    naiveOnce();
+  }
   const tt: number[] = [];
   const nt: number[] = [];
   for (let r = 0; r < repeats; r++) {

@@ -13,8 +13,14 @@
  *
  * float32 sums round after every step as PyTorch's fused multiply-adds do: `fround(acc + a·b)`, the product
  * of two float32 values being exact in a double.
+ *
+ * Where WebAssembly SIMD runs (src/ops/conv-simd.ts), the products with contiguous columns — the forward and
+ * the oneDNN input gradient at stride 1 (`blockedProducts`), the native input gradient's columns
+ * (`leftProduct`), the weight gradient (`weightProductsSimd`) — run on its kernel, two lanes per instruction,
+ * the same terms in the same order; the JavaScript tiles below are the rest (strided columns) and the fallback.
  */
 import type { Storage } from '../tensor/dtype.js';
+import { simdRegions } from './conv-simd.js';
 
 /**
  * From how many multiply-adds a conv2d call runs on these products instead of conv.ts's direct loops: 2^16,
@@ -174,24 +180,22 @@ function dotF32(A: Float64Array, a: number, as: number, B: Float64Array, b: numb
 // zero-padded plane set, and each 4×4 tile of results reads its operands straight from it. Unfolding copies
 // every value KH·KW times; these read it in place.
 
+/** Where a sample's planes go in a zero-padded copy: `channels` planes of H×W at (top, left) of Hp×Wp planes. */
+export interface PadSpec { src: Storage; channels: number; H: number; W: number; top: number; left: number; Hp: number; Wp: number }
+
 /**
- * Sample n's C planes of H×W copied into zero-padded planes of (top + H + bottom) × (left + W + right),
- * as a Float64Array (the products read doubles).
+ * Sample n's planes written into the padded copy at dst[at …], interior only: the borders are zeros the copy
+ * was made with, which every sample leaves alone — so one buffer serves all samples.
  */
-export function padPlanes(
-  src: Storage, n: number, C: number, H: number, W: number, top: number, bottom: number, left: number, right: number,
-): Float64Array {
-  const Hp = top + H + bottom;
-  const Wp = left + W + right;
-  const out = new Float64Array(C * Hp * Wp);
-  for (let c = 0; c < C; c++) {
+export function padPlanesInto(p: PadSpec, n: number, dst: Float64Array, at: number): void {
+  const { src, channels, H, W, Hp, Wp } = p;
+  for (let c = 0; c < channels; c++) {
     for (let i = 0; i < H; i++) {
-      const s = ((n * C + c) * H + i) * W;
-      const d = (c * Hp + top + i) * Wp + left;
-      for (let j = 0; j < W; j++) out[d + j] = src[s + j];
+      const s = ((n * channels + c) * H + i) * W;
+      const d = at + (c * Hp + p.top + i) * Wp + p.left;
+      for (let j = 0; j < W; j++) dst[d + j] = src[s + j];
     }
   }
-  return out;
 }
 
 /**
@@ -368,4 +372,231 @@ export function weightElement(
     }
   }
   return c;
+}
+
+// ------------------------------------------------------------------------------------------- blocked products
+//
+// The forward and the oneDNN input gradient are the same product: per sample, results (row, r, k) — a channel,
+// an output row, a column — each summing a block's taps over a zero-padded operand, blocks' sums then added.
+
+/**
+ * One block of taps (forward: of input channels; input gradient: of out-channels), in the backend's order:
+ * where tap l reads the padded operand (bo[l], in doubles) and its weights by groups of 4 result rows
+ * (A[g][4l + j]: result row 4g + j).
+ */
+export interface TapBlock { L: number; bo: Int32Array; A: Float64Array[] }
+
+/** A sample's results: `rows` planes of outRows × cols; result (r, k) reads the operand at r·rowStride + k·colStride. */
+export interface BlockedShape { rows: number; outRows: number; cols: number; rowStride: number; colStride: number }
+
+/**
+ * For each of N samples, its padded operand (`pad`), then out[(n·rows + row)·plane + r·cols + k] receives each
+ * block's sum from 0 over l of A[4l + j]·B[bo[l] + r·rowStride + k·colStride]: stored by the first block unless
+ * `addFirst` (a bias already there), added by the others, each addition rounding to out's dtype as the
+ * backend adds block partial sums.
+ */
+export function blockedProducts(
+  blocks: readonly TapBlock[], shape: BlockedShape, N: number, pad: PadSpec, out: Storage, addFirst: boolean, f32: boolean,
+): void {
+  const size = pad.channels * pad.Hp * pad.Wp;
+  if (shape.colStride === 1 && blockedSimd(blocks, shape, N, pad, size, out, addFirst, f32)) return;
+  const B = new Float64Array(size);
+  const { rows, outRows, cols, rowStride, colStride } = shape;
+  const plane = outRows * cols;
+  for (let n = 0; n < N; n++) {
+    padPlanesInto(pad, n, B, 0);
+    const outOff = n * rows * plane;
+    for (let bi = 0; bi < blocks.length; bi++) {
+      const { L, bo, A } = blocks[bi];
+      const add = addFirst || bi > 0;
+      for (let r0 = 0; r0 < rows; r0 += 4) {
+        const nr = Math.min(4, rows - r0);
+        const a = A[r0 >> 2];
+        for (let r = 0; r < outRows; r++) {
+          const base = r * rowStride;
+          const o = outOff + r0 * plane + r * cols;
+          let k = 0;
+          for (; k + 4 <= cols; k += 4) tile4x4Out(a, B, bo, base + k * colStride, colStride, L, out, o + k, plane, nr, add, f32);
+          for (; k < cols; k++) {
+            for (let j = 0; j < nr; j++) {
+              const v = tileElement(a, j, B, bo, base + k * colStride, L, 0, f32);
+              const i = o + j * plane + k;
+              out[i] = add ? out[i] + v : v;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** blockedProducts on the SIMD kernel (contiguous columns only); false when it cannot run here. */
+function blockedSimd(
+  blocks: readonly TapBlock[], shape: BlockedShape, N: number, pad: PadSpec, size: number, out: Storage, addFirst: boolean, f32: boolean,
+): boolean {
+  const { rows, outRows, cols, rowStride } = shape;
+  const nq = Math.ceil(cols / 4);
+  const cw = 4 * nq; // a scratch row: whole quads of columns (those past `cols` are dropped)
+  const sizes = [size, 16 * nq];
+  for (const b of blocks) sizes.push(b.A.length * 4 * b.L, b.L);
+  const s = simdRegions(sizes, f32);
+  if (s === null) return false;
+  const { f64, i32, at, tile } = s;
+  const B = at[0];
+  const C = at[1];
+  blocks.forEach((b, bi) => {
+    b.A.forEach((a, g) => f64.set(a, at[2 + 2 * bi] + g * 4 * b.L));
+    for (let l = 0; l < b.L; l++) i32[2 * at[3 + 2 * bi] + l] = 8 * b.bo[l];
+  });
+  const plane = outRows * cols;
+  for (let n = 0; n < N; n++) {
+    padPlanesInto(pad, n, f64, B);
+    const outOff = n * rows * plane;
+    for (let bi = 0; bi < blocks.length; bi++) {
+      const L = blocks[bi].L;
+      const add = addFirst || bi > 0;
+      for (let r0 = 0; r0 < rows; r0 += 4) {
+        const nr = Math.min(4, rows - r0);
+        const a = 8 * (at[2 + 2 * bi] + r0 * L);
+        for (let r = 0; r < outRows; r++) {
+          tile(a, 8 * at[3 + 2 * bi], L, 8 * (B + r * rowStride), 8 * C, 8 * cw, nq, 0);
+          const o = outOff + r0 * plane + r * cols;
+          for (let j = 0; j < nr; j++) {
+            const d = o + j * plane;
+            const c = C + j * cw;
+            if (add) for (let k = 0; k < cols; k++) out[d + k] += f64[c + k];
+            else for (let k = 0; k < cols; k++) out[d + k] = f64[c + k];
+          }
+        }
+      }
+    }
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------- a fixed left factor
+
+/** C = A·B for a fixed A and one B after another (the native input gradient's columns, per sample). */
+export interface LeftProduct {
+  /** Computes C for B = the K×N row-major matrix at src[from …]. */
+  run(src: Storage, from: number): void;
+  /** C's element (m, q) is out[at + m·stride + q]. */
+  out: Float64Array; at: number; stride: number;
+}
+
+/**
+ * A (M×K, row-major) ready for products with K×N matrices: each C[m, q] = Σ over k ascending of
+ * A[m, k]·B[k, q] from 0, rounded to float32 after every step when `f32` — on the SIMD kernel where it runs
+ * (4 rows of A by quads of columns; C's rows padded to whole quads), else with `matmul`.
+ */
+export function leftProduct(A: Float64Array, M: number, K: number, N: number, f32: boolean): LeftProduct {
+  const G = Math.ceil(M / 4);
+  const Nq = 4 * Math.ceil(N / 4);
+  const s = simdRegions([G * 4 * K, K * N, G * 4 * Nq, K], f32);
+  if (s === null) {
+    const B = new Float64Array(K * N);
+    const C = new Float64Array(M * N);
+    return {
+      run(src, from) {
+        for (let i = 0; i < K * N; i++) B[i] = src[from + i];
+        matmul(A, B, M, K, N, C, f32);
+      },
+      out: C, at: 0, stride: N,
+    };
+  }
+  const { f64, i32, at, tile } = s;
+  const [aAt, bAt, cAt, boAt] = at;
+  // panel g: A[4g + j, k] at 4k + j (rows past M stay 0, their results unread)
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) f64[aAt + (m >> 2) * 4 * K + 4 * k + (m & 3)] = A[m * K + k];
+  for (let k = 0; k < K; k++) i32[2 * boAt + k] = 8 * k * N;
+  return {
+    run(src, from) {
+      for (let i = 0; i < K * N; i++) f64[bAt + i] = src[from + i];
+      for (let g = 0; g < G; g++) tile(8 * (aAt + g * 4 * K), 8 * boAt, K, 8 * bAt, 8 * (cAt + 4 * g * Nq), 8 * Nq, Nq / 4, 0);
+    },
+    out: f64, at: cAt, stride: Nq,
+  };
+}
+
+// ------------------------------------------------------------------------------------------- weight gradient
+
+/** The weight gradient's operands: a sample's padded input (`pad`), where tap t reads it (xo), the output grid. */
+export interface WeightShape { CO: number; K: number; OH: number; OW: number; rs: number; cs: number; xo: Int32Array }
+
+/**
+ * gw[co, t] = Σ over samples and output positions (n, oh, ow) in order of g[n, co, oh, ow]·X_n[xo[t] + oh·rs + ow·cs]
+ * on the SIMD kernel: per sample the input unfolded (by quads of taps: position × 4 taps) and the output
+ * gradient packed 4 channels side by side, then one product per 4 channels. oneDNN (`chain`) continues one
+ * sum over (n, oh, ow); the native backend sums each sample from 0 and adds the samples' sums in turn.
+ * False when the kernel cannot run here.
+ */
+export function weightProductsSimd(
+  gv: Storage, N: number, pad: PadSpec, w: WeightShape, chain: boolean, gw: Storage, f32: boolean,
+): boolean {
+  const { CO, K, OH, OW, rs, cs, xo } = w;
+  const P = OH * OW;
+  const G = Math.ceil(CO / 4);
+  const Kq = 4 * Math.ceil(K / 4);
+  const s = simdRegions([pad.channels * pad.Hp * pad.Wp, P * Kq, G * 4 * P, G * 4 * Kq, P], f32);
+  if (s === null) return false;
+  const { f64, i32, at, tile } = s;
+  const [xAt, colAt, gAt, accAt, boAt] = at;
+  // the unfolded input by quads of taps, each quad's P rows of 4 in turn: a product streams it in order
+  for (let p = 0; p < P; p++) i32[2 * boAt + p] = 32 * p;
+  const total = chain ? null : new Float64Array(CO * K);
+  for (let n = 0; n < N; n++) {
+    padPlanesInto(pad, n, f64, xAt);
+    for (let q = 0; q < Kq / 4; q++) unfoldQuad(f64, xAt, xo, 4 * q, Math.min(4, K - 4 * q), OH, OW, rs, cs, colAt + 4 * q * P);
+    // the output gradient 4 channels side by side per position (a short group's missing rows stay zeros)
+    for (let co0 = 0; co0 < CO; co0 += 4) {
+      const src = (n * CO + co0) * P;
+      const dst = gAt + co0 * P;
+      if (co0 + 4 <= CO) {
+        for (let p = 0, d = dst; p < P; p++, d += 4) {
+          f64[d] = gv[src + p]; f64[d + 1] = gv[src + P + p]; f64[d + 2] = gv[src + 2 * P + p]; f64[d + 3] = gv[src + 3 * P + p];
+        }
+      } else {
+        for (let j = 0; co0 + j < CO; j++) for (let p = 0; p < P; p++) f64[dst + 4 * p + j] = gv[src + j * P + p];
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      const a = 8 * (gAt + g * 4 * P);
+      for (let q = 0; q < Kq / 4; q++) tile(a, 8 * boAt, P, 8 * (colAt + q * 4 * P), 8 * (accAt + 4 * g * Kq + 4 * q), 8 * Kq, 1, chain ? 1 : 0);
+    }
+    if (total !== null) {
+      for (let co = 0; co < CO; co++) {
+        for (let t = 0; t < K; t++) {
+          const v = total[co * K + t] + f64[accAt + co * Kq + t];
+          total[co * K + t] = f32 ? Math.fround(v) : v;
+        }
+      }
+    }
+  }
+  for (let co = 0; co < CO; co++) for (let t = 0; t < K; t++) gw[co * K + t] = total === null ? f64[accAt + co * Kq + t] : total[co * K + t];
+  return true;
+}
+
+/**
+ * Taps t0 … t0 + count − 1 (count ≤ 4) of the padded input at X[xAt …] unfolded into rows of 4 at dst, one
+ * row per output position (oh, ow) in order: written row by row, each row's four values from four places.
+ * Columns past `count` are left as they are (zeros: taps past the last).
+ */
+function unfoldQuad(
+  X: Float64Array, xAt: number, xo: Int32Array, t0: number, count: number, OH: number, OW: number, rs: number, cs: number, dst: number,
+): void {
+  if (count === 4) {
+    const x0 = xAt + xo[t0], x1 = xAt + xo[t0 + 1], x2 = xAt + xo[t0 + 2], x3 = xAt + xo[t0 + 3];
+    for (let oh = 0, d = dst; oh < OH; oh++) {
+      for (let ow = 0, s = oh * rs; ow < OW; ow++, s += cs, d += 4) {
+        X[d] = X[x0 + s]; X[d + 1] = X[x1 + s]; X[d + 2] = X[x2 + s]; X[d + 3] = X[x3 + s];
+      }
+    }
+    return;
+  }
+  for (let j = 0; j < count; j++) {
+    const x = xAt + xo[t0 + j];
+    for (let oh = 0, d = dst + j; oh < OH; oh++) {
+      for (let ow = 0, s = oh * rs; ow < OW; ow++, s += cs, d += 4) X[d] = X[x + s];
+    }
+  }
 }

@@ -4,7 +4,8 @@ import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { numelOf, shapeString } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
-  convProducts, gradCol, matmul, padPlanes, tile4x4Out, tileElement, weightElement, weightTile4x4,
+  type TapBlock, blockedProducts, convProducts, gradCol, leftProduct, matmul, padPlanesInto, weightElement,
+  weightProductsSimd, weightTile4x4,
 } from './conv-gemm.js';
 import { type ConvPlan, convPlans, findPlan, makePlan, planForward, planInputGrad, planWeightGrad } from './conv-tiny.js';
 import { sumAll, sumDims, tnLanes } from './linalg.js';
@@ -234,7 +235,12 @@ function usesIm2col(g: Geometry): boolean {
 
 /** True when every value is finite: the matrix products' condition (see src/ops/conv-gemm.ts). */
 function allFinite(v: Storage): boolean {
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
+  // x − x is 0 for a finite x and NaN for ±∞ and NaN: one subtraction, no call per element
+  const n = v.length;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x - x !== 0) return false;
+  }
   return true;
 }
 
@@ -376,62 +382,52 @@ function tapIndex(g: Geometry, ci: number, kh: number, kw: number): number {
 }
 
 /**
- * im2col per sample ([taps, OH·OW], taps in the backend's order), then out = W'·cols with the cache-blocked
- * matmul, one channel block at a time so block partial sums are formed and added as the backend adds them.
+ * The forward as products over each sample's zero-padded input (blockedProducts, src/ops/conv-gemm.ts): the
+ * taps of one channel block at a time, in the backend's order, their sums added to the bias or the blocks
+ * before as the backend adds block partial sums.
  */
 function forwardIm2col(g: Geometry, x: Storage, w: Storage, b: Storage | null, out: Storage): void {
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
-  const f32 = g.dtype === 'float32';
   const T = KH * KW;
   const P = OH * OW;
   const Hp = H + 2 * ph;
   const Wp = W + 2 * pw;
-  const rowOf = tapRows(g, C);
-  const block = g.mkldnn ? BLOCK : C;
-  const blocks: Array<{ L: number; bo: Int32Array; A: Float64Array[] }> = [];
-  for (let c0 = 0; c0 < C; c0 += block) {
-    const c1 = Math.min(C, c0 + block);
-    const L = (c1 - c0) * T;
-    const k0 = c0 * T;
-    // tap l of the block (in the backend's order): where it reads the padded input, and its weights by 4 out-channels
+  // native: one block of all channels, taps in (ci, kh, kw) order; oneDNN: blocks of 16, (kh, kw, ci) in each
+  const blocks = tapBlocks(C, T, g.mkldnn ? BLOCK : C, !g.mkldnn, CO,
+    (ci, t) => ci * Hp * Wp + Math.floor(t / KW) * dh * Wp + (t % KW) * dw,
+    (co, ci, t) => w[(co * C + ci) * T + t]);
+  if (b) for (let n = 0; n < N; n++) for (let co = 0; co < CO; co++) out.fill(b[co], (n * CO + co) * P, (n * CO + co + 1) * P);
+  const pad = { src: x, channels: C, H, W, top: ph, left: pw, Hp, Wp };
+  blockedProducts(blocks, { rows: CO, outRows: OH, cols: OW, rowStride: sh * Wp, colStride: sw }, N, pad, out, b !== null, g.dtype === 'float32');
+}
+
+/**
+ * The taps of a blocked product: `channels` channels × T kernel positions in blocks of `block` channels, each
+ * block's taps in (channel, position) order (`channelMajor`) or (position, channel) order — the backend's order
+ * of its terms; tap (c, t) reads the padded operand at `offset(c, t)` and has weight `weight(row, c, t)` for
+ * each of the `rows` results rows.
+ */
+function tapBlocks(
+  channels: number, T: number, block: number, channelMajor: boolean, rows: number,
+  offset: (c: number, t: number) => number, weight: (row: number, c: number, t: number) => number,
+): TapBlock[] {
+  const blocks: TapBlock[] = [];
+  for (let c0 = 0; c0 < channels; c0 += block) {
+    const width = Math.min(block, channels - c0);
+    const L = width * T;
     const bo = new Int32Array(L);
     const A: Float64Array[] = [];
-    for (let co0 = 0; co0 < CO; co0 += 4) A.push(new Float64Array(4 * L));
-    for (let ci = c0; ci < c1; ci++) {
+    for (let r0 = 0; r0 < rows; r0 += 4) A.push(new Float64Array(4 * L));
+    for (let c = c0; c < c0 + width; c++) {
       for (let t = 0; t < T; t++) {
-        const l = rowOf[ci * T + t] - k0;
-        bo[l] = ci * Hp * Wp + Math.floor(t / KW) * dh * Wp + (t % KW) * dw;
-        for (let co = 0; co < CO; co++) A[co >> 2][4 * l + (co & 3)] = w[(co * C + ci) * T + t];
+        const l = channelMajor ? (c - c0) * T + t : t * width + (c - c0);
+        bo[l] = offset(c, t);
+        for (let r = 0; r < rows; r++) A[r >> 2][4 * l + (r & 3)] = weight(r, c, t);
       }
     }
     blocks.push({ L, bo, A });
   }
-  for (let n = 0; n < N; n++) {
-    const xp = padPlanes(x, n, C, H, W, ph, ph, pw, pw);
-    const outOff = n * CO * P;
-    if (b) for (let co = 0; co < CO; co++) out.fill(b[co], outOff + co * P, outOff + (co + 1) * P);
-    blocks.forEach(({ L, bo, A }, blockIndex) => {
-      // each block's taps summed from 0, then added to the bias or the blocks before (one rounding each)
-      const add = b !== null || blockIndex > 0;
-      for (let co0 = 0; co0 < CO; co0 += 4) {
-        const rows = Math.min(4, CO - co0);
-        const a = A[co0 >> 2];
-        for (let oh = 0; oh < OH; oh++) {
-          const rowBase = oh * sh * Wp;
-          const o = outOff + co0 * P + oh * OW;
-          let ow = 0;
-          for (; ow + 4 <= OW; ow += 4) tile4x4Out(a, xp, bo, rowBase + ow * sw, sw, L, out, o + ow, P, rows, add, f32);
-          for (; ow < OW; ow++) {
-            for (let j = 0; j < rows; j++) {
-              const v = tileElement(a, j, xp, bo, rowBase + ow * sw, L, 0, f32);
-              const i = o + j * P + ow;
-              out[i] = add ? out[i] + v : v;
-            }
-          }
-        }
-      }
-    });
-  }
+  return blocks;
 }
 
 /** Row of each tap (c, kh, kw) in an unfolded matrix, in the backend's order (see tapIndex); `channels` is C or CO. */
@@ -693,10 +689,23 @@ function inputGradNativeF64(g: Geometry, gv: Storage, w: Storage, gx: Storage): 
 }
 
 /**
+ * A native weight gradient added into a parameter's .grad (`gw`) from the products when they apply: they form
+ * each weight's total exactly as the loops below do, and the total is then added once, as the loops add it.
+ */
+function addedByProducts(g: Geometry, gv: Storage, x: Storage, gw: Storage): boolean {
+  if (!usesIm2col(g) || !allFinite(gv)) return false;
+  const total = allocate(g.dtype, gw.length);
+  weightGradIm2col(g, gv, x, total);
+  for (let i = 0; i < gw.length; i++) gw[i] += total[i];
+  return true;
+}
+
+/**
  * weightGrad, native without OpenBLAS's lanes: per weight, each sample's sum over (oh, ow), added in turn;
  * `add` adds each result into `gw` (a parameter's .grad) instead of storing it.
  */
 function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage, add = false): void {
+  if (add && addedByProducts(g, gv, x, gw)) return;
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
   const f = Math.fround;
   const P = OH * OW;
@@ -734,6 +743,7 @@ function weightGradNativeF32(g: Geometry, gv: Storage, x: Storage, gw: Storage, 
 }
 
 function weightGradNativeF64(g: Geometry, gv: Storage, x: Storage, gw: Storage, add = false): void {
+  if (add && addedByProducts(g, gv, x, gw)) return;
   const { N, C, H, W, CO, KH, KW, OH, OW, sh, sw, ph, pw } = g;
   const P = OH * OW;
   let o = 0;
@@ -829,12 +839,12 @@ function inputGradNativeProducts(g: Geometry, gv: Storage, w: Storage, gx: Stora
   const P = OH * OW;
   const wt = new Float64Array(K * CO);
   for (let co = 0; co < CO; co++) for (let t = 0; t < K; t++) wt[t * CO + co] = w[co * K + t];
-  const gs = new Float64Array(CO * P);
-  const dcol = new Float64Array(K * P);
+  const product = leftProduct(wt, K, CO, P, f32);
+  // dcol[(ci, kh, kw), p] is the product's dcol[at + row·S + p]
+  const { out: dcol, at, stride: S } = product;
   let o = 0;
   for (let n = 0; n < N; n++) {
-    for (let i = 0; i < CO * P; i++) gs[i] = gv[n * CO * P + i];
-    matmul(wt, gs, K, CO, P, dcol, f32);
+    product.run(gv, n * CO * P);
     if (sh === 1 && sw === 1) {
       // Stride 1: tap (kh, kw) reaches the pixels whose ih + ph - kh·dh and iw + pw - kw·dw fall inside the
       // output, a rectangle. Adding each tap's column over its rectangle, taps in (kh, kw) order, into gx (zeros,
@@ -849,7 +859,7 @@ function inputGradNativeProducts(g: Geometry, gv: Storage, w: Storage, gx: Stora
             const shiftW = pw - kw * dw;
             const iwLo = Math.max(0, -shiftW);
             const iwHi = Math.min(W, OW - shiftW);
-            const col = ((ci * KH + kh) * KW + kw) * P;
+            const col = at + ((ci * KH + kh) * KW + kw) * S;
             for (let ih = ihLo; ih < ihHi; ih++) {
               const dst = plane + ih * W;
               const src = col + (ih + shiftH) * OW + shiftW;
@@ -868,11 +878,11 @@ function inputGradNativeProducts(g: Geometry, gv: Storage, w: Storage, gx: Stora
           for (let kh = 0; kh < KH; kh++) {
             const th = ih + ph - kh * dh;
             if (th < 0 || th % sh !== 0 || th / sh >= OH) continue;
-            const row = ((ci * KH + kh) * KW) * P + (th / sh) * OW;
+            const row = at + ((ci * KH + kh) * KW) * S + (th / sh) * OW;
             for (let kw = 0; kw < KW; kw++) {
               const tw = iw + pw - kw * dw;
               if (tw < 0 || tw % sw !== 0 || tw / sw >= OW) continue;
-              const col = dcol[row + kw * P + tw / sw];
+              const col = dcol[row + kw * S + tw / sw];
               total = f32 ? f(total + col) : total + col;
             }
           }
@@ -897,47 +907,12 @@ function inputGradBlocked(g: Geometry, gv: Storage, w: Storage, gx: Storage): vo
   const right = Math.max(0, W + pw - OW);
   const Hp = top + OH + bottom;
   const Wp = left + OW + right;
-  const blocks: Array<{ L: number; bo: Int32Array; A: Float64Array[] }> = [];
-  for (let c0 = 0; c0 < CO; c0 += BLOCK) {
-    const c1 = Math.min(CO, c0 + BLOCK);
-    const L = (c1 - c0) * T;
-    const bo = new Int32Array(L);
-    const A: Float64Array[] = [];
-    for (let ci0 = 0; ci0 < C; ci0 += 4) A.push(new Float64Array(4 * L));
-    let l = 0;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        for (let co = c0; co < c1; co++, l++) {
-          bo[l] = (co * Hp + ph - kh * dh + top) * Wp + pw - kw * dw + left;
-          for (let ci = 0; ci < C; ci++) A[ci >> 2][4 * l + (ci & 3)] = w[((co * C + ci) * KH + kh) * KW + kw];
-        }
-      }
-    }
-    blocks.push({ L, bo, A });
-  }
-  const Q = H * W;
-  for (let n = 0; n < N; n++) {
-    const gp = padPlanes(gv, n, CO, OH, OW, top, bottom, left, right);
-    const outOff = n * C * Q;
-    blocks.forEach(({ L, bo, A }, blockIndex) => {
-      for (let ci0 = 0; ci0 < C; ci0 += 4) {
-        const rows = Math.min(4, C - ci0);
-        const a = A[ci0 >> 2];
-        for (let ih = 0; ih < H; ih++) {
-          const o = outOff + ci0 * Q + ih * W;
-          let iw = 0;
-          for (; iw + 4 <= W; iw += 4) tile4x4Out(a, gp, bo, ih * Wp + iw, 1, L, gx, o + iw, Q, rows, blockIndex > 0, true);
-          for (; iw < W; iw++) {
-            for (let j = 0; j < rows; j++) {
-              const v = tileElement(a, j, gp, bo, ih * Wp + iw, L, 0, true);
-              const i = o + j * Q + iw;
-              gx[i] = blockIndex > 0 ? gx[i] + v : v;
-            }
-          }
-        }
-      }
-    });
-  }
+  // blocks of 16 out-channels, taps in (kh, kw, co) order in each
+  const blocks = tapBlocks(CO, T, BLOCK, false, C,
+    (co, t) => (co * Hp + ph - Math.floor(t / KW) * dh + top) * Wp + pw - (t % KW) * dw + left,
+    (ci, co, t) => w[(co * C + ci) * T + t]);
+  const pad = { src: gv, channels: CO, H: OH, W: OW, top, left, Hp, Wp };
+  blockedProducts(blocks, { rows: C, outRows: H, cols: W, rowStride: Wp, colStride: 1 }, N, pad, gx, false, true);
 }
 
 /**
@@ -959,13 +934,16 @@ function weightGradIm2col(g: Geometry, gv: Storage, x: Storage, gw: Storage): vo
     const ci = Math.floor(t / T);
     xo[t] = ci * Hp * Wp + Math.floor((t % T) / KW) * dh * Wp + (t % KW) * dw;
   }
+  const rs = sh * Wp;
+  const pad = { src: x, channels: C, H, W, top: ph, left: pw, Hp, Wp };
+  if (weightProductsSimd(gv, N, pad, { CO, K, OH, OW, rs, cs: sw, xo }, g.mkldnn, gw, f32)) return;
   const acc = new Float64Array(CO * K);
   const total = g.mkldnn ? acc : new Float64Array(CO * K);
   const tile = new Float64Array(16);
   const gs = new Float64Array(CO * P); // the sample's output gradient as doubles
-  const rs = sh * Wp;
+  const xp = new Float64Array(C * Hp * Wp); // the sample's padded input (borders stay zero)
   for (let n = 0; n < N; n++) {
-    const xp = padPlanes(x, n, C, H, W, ph, ph, pw, pw);
+    padPlanesInto(pad, n, xp, 0);
     for (let i = 0; i < CO * P; i++) gs[i] = gv[n * CO * P + i];
     if (!g.mkldnn) acc.fill(0);
     for (let co0 = 0; co0 < CO; co0 += 4) {
@@ -1004,13 +982,28 @@ function biasGrad(g: Geometry, gv: Storage): Storage {
     return gb;
   }
   if (!g.mkldnn) return sumDims(gv, [N, CO, OH, OW], [true, false, true, true]);
+  // oneDNN: per channel one float32 chain over (n, oh, ow); four channels' chains at a time, since each step
+  // waits for the rounding of the one before
   const gb = allocate(g.dtype, CO);
   const P = OH * OW;
-  for (let co = 0; co < CO; co++) {
+  const f = Math.fround;
+  let co = 0;
+  for (; co + 4 <= CO; co += 4) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let n = 0; n < N; n++) {
+      const b0 = (n * CO + co) * P;
+      const b1 = b0 + P, b2 = b1 + P, b3 = b2 + P;
+      for (let p = 0; p < P; p++) {
+        a0 = f(a0 + gv[b0 + p]); a1 = f(a1 + gv[b1 + p]); a2 = f(a2 + gv[b2 + p]); a3 = f(a3 + gv[b3 + p]);
+      }
+    }
+    gb[co] = a0; gb[co + 1] = a1; gb[co + 2] = a2; gb[co + 3] = a3;
+  }
+  for (; co < CO; co++) {
     let acc = 0;
     for (let n = 0; n < N; n++) {
       const base = (n * CO + co) * P;
-      for (let p = 0; p < P; p++) acc = Math.fround(acc + gv[base + p]);
+      for (let p = 0; p < P; p++) acc = f(acc + gv[base + p]);
     }
     gb[co] = acc;
   }
