@@ -4,9 +4,13 @@
  *   1. the tutorial, 40,000 steps through the public API, against the hand-written float64 floor;
  *   2. single ops on tiny tensors against plain Float32Array loops;
  *   3. a batched Conv2d forward+backward in GFLOP/s against a direct loop;
- *   4. memory: heap growth over 40,000 steps and bytes allocated per step (in a child process).
+ *   4. memory: heap growth over 40,000 steps and bytes allocated per step (in a child process);
+ *   5. lab: `Trainer.run()` against the example loop, paired and alternating (CPU and wall time);
+ *   6. sweep: the same sweep on 1 and 2 worker threads, alternating, with the machine's own ceiling beside it;
+ *   7. browser: the playground's worker training the tutorial in Chromium against the same steps in Node
+ *      (skipped with a message when /usr/bin/chromium is missing).
  *
- * Options: --quick (fewer repeats), --only=tutorial,micro,conv,memory, --json=FILE (write the results).
+ * Options: --quick (fewer repeats), --only=tutorial,micro,conv,memory,lab,sweep,browser, --json=FILE.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
