@@ -2,7 +2,8 @@ import type { Storage } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
+  zerosLikeParam,
 } from './optimizer.js';
 
 export interface AdadeltaOptions {
@@ -65,21 +66,17 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     return SPECS;
   }
 
-  protected updateGroup(group: ParamGroup<AdadeltaOptions>): void {
-    const { lr, rho, eps, weightDecay, maximize } = group;
-    for (const p of group.params) {
-      const g = this.gradOf(p);
-      if (g === null) continue;
-      const s = this.stateOf(p, initState) as unknown as AdadeltaState;
+  protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[]): void {
+    const decay = group.weightDecay !== 0;
+    const maximize = group.maximize;
+    const k = scalars(group);
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      if (!this.bound(slot)) continue;
+      const s = (slot.state ?? this.createState(slot, initState)) as unknown as AdadeltaState;
       s.step += 1;
-      const sq = s.squareAvg;
-      const acc = s.accDelta;
-      const n = sq.data.length;
-      if (p.dtype === 'float32') {
-        adadeltaF32(p.data, p.offset, g.data, g.offset, sq.data, acc.data, n, lr, rho, eps, weightDecay, maximize);
-      } else {
-        adadeltaF64(p.data, p.offset, g.data, g.offset, sq.data, acc.data, n, lr, rho, eps, weightDecay, maximize);
-      }
+      if (slot.f32) adadeltaF32(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, s.accDelta.data, slot.n, k, decay, maximize);
+      else adadeltaF64(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, s.accDelta.data, slot.n, k, decay, maximize);
     }
   }
 
@@ -95,21 +92,52 @@ function initState(p: Tensor): ParamState {
 }
 
 /**
+ * A group's scalars for one step, computed once for all its parameters: lr, rho, eps, weight_decay as given
+ * (the float64 loop's), then as PyTorch's float32 kernels receive Python scalars, rounded to float32: f(rho),
+ * f(1 - rho), f(eps), f(-lr), f(weight_decay). They travel in a typed array because V8 passes a number
+ * argument to a function it does not inline as a fresh heap object.
+ */
+const K = new Float64Array(9);
+const LR = 0;
+const RHO = 1;
+const EPS = 2;
+const WD = 3;
+const RHO_F = 4;
+const KEEP_F = 5;
+const EPS_F = 6;
+const NEG_LR_F = 7;
+const WD_F = 8;
+
+function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
+  const f = Math.fround;
+  K[LR] = group.lr;
+  K[RHO] = group.rho;
+  K[EPS] = group.eps;
+  K[WD] = group.weightDecay;
+  K[RHO_F] = f(group.rho);
+  K[KEEP_F] = f(1 - group.rho);
+  K[EPS_F] = f(group.eps);
+  K[NEG_LR_F] = f(-group.lr);
+  K[WD_F] = f(group.weightDecay);
+  return K;
+}
+
+/**
  * float32, in PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
  * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
- * Python scalars enter the kernels as float32 (f(1 - rho), f(eps), f(-lr)).
+ * `decay` is weight_decay != 0 (a weight decay too small for float32 still turns an infinite weight's
+ * gradient into NaN, as in PyTorch).
  */
 function adadeltaF32(
   w: Storage, wo: number, g: Storage, go: number, sq: Storage, acc: Storage, n: number,
-  lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean,
+  k: Float64Array, decay: boolean, maximize: boolean,
 ): void {
   const f = Math.fround;
-  const rhoF = f(rho);
-  const oneMinusRhoF = f(1 - rho);
-  const epsF = f(eps);
-  const negLrF = f(-lr);
-  const wdF = f(weightDecay);
-  const decay = weightDecay !== 0;
+  const rhoF = k[RHO_F];
+  const oneMinusRhoF = k[KEEP_F];
+  const epsF = k[EPS_F];
+  const negLrF = k[NEG_LR_F];
+  const wdF = k[WD_F];
   for (let i = 0; i < n; i++) {
     let gi = maximize ? -g[go + i] : g[go + i];
     if (decay) gi = fmaF32(wdF, w[wo + i], gi); // grad.add(param, alpha=weight_decay)
@@ -125,10 +153,13 @@ function adadeltaF32(
 /** float64: the same operations in double, fused where PyTorch's kernels fuse them. */
 function adadeltaF64(
   w: Storage, wo: number, g: Storage, go: number, sq: Storage, acc: Storage, n: number,
-  lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean,
+  k: Float64Array, decay: boolean, maximize: boolean,
 ): void {
+  const lr = k[LR];
+  const rho = k[RHO];
+  const eps = k[EPS];
+  const weightDecay = k[WD];
   const oneMinusRho = 1 - rho;
-  const decay = weightDecay !== 0;
   for (let i = 0; i < n; i++) {
     let gi = maximize ? -g[go + i] : g[go + i];
     if (decay) gi = fmaF64(weightDecay, w[wo + i], gi);

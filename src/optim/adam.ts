@@ -2,7 +2,8 @@ import type { Storage } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
+  zerosLikeParam,
 } from './optimizer.js';
 import { PowCache } from './pow.js';
 
@@ -72,14 +73,18 @@ export class Adam extends Optimizer<AdamOptions> {
     return SPECS;
   }
 
-  protected updateGroup(group: ParamGroup<AdamOptions>): void {
-    const { lr, eps, weightDecay, amsgrad, maximize } = group;
+  protected updateGroup(group: ParamGroup<AdamOptions>, slots: readonly Slot[]): void {
+    const lr = group.lr;
+    const eps = group.eps;
+    const weightDecay = group.weightDecay;
+    const amsgrad = group.amsgrad;
+    const maximize = group.maximize;
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
-    for (const p of group.params) {
-      const g = this.gradOf(p);
-      if (g === null) continue;
-      const s = this.stateOf(p, amsgrad ? initAmsgrad : initState) as unknown as AdamState;
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      if (!this.bound(slot)) continue;
+      const s = (slot.state ?? this.createState(slot, amsgrad ? initAmsgrad : initState)) as unknown as AdamState;
       let max: Storage | null = null;
       if (amsgrad) {
         if (s.maxExpAvgSq === undefined) throw new Error("Adam: amsgrad was turned on after the first step: no state 'max_exp_avg_sq'");
@@ -92,12 +97,11 @@ export class Adam extends Optimizer<AdamOptions> {
       const bc2 = 1 - this.pow(beta2, step);
       const stepSize = lr / bc1;
       const bc2Sqrt = Math.sqrt(bc2);
-      const n = p.numel();
-      if (p.dtype === 'float32') {
-        adamF32(p.data, p.offset, g.data, g.offset, s.expAvg.data, s.expAvgSq.data, max, n,
+      if (slot.f32) {
+        adamF32(slot.w, slot.wo, slot.g, slot.go, s.expAvg.data, s.expAvgSq.data, max, slot.n,
           beta1, beta2, stepSize, bc2Sqrt, eps, weightDecay, maximize);
       } else {
-        adamF64(p.data, p.offset, g.data, g.offset, s.expAvg.data, s.expAvgSq.data, max, n,
+        adamF64(slot.w, slot.wo, slot.g, slot.go, s.expAvg.data, s.expAvgSq.data, max, slot.n,
           beta1, beta2, stepSize, bc2Sqrt, eps, weightDecay, maximize);
       }
     }

@@ -2,7 +2,8 @@ import type { Storage } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
+  zerosLikeParam,
 } from './optimizer.js';
 
 export interface RMSpropOptions {
@@ -66,20 +67,25 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     return SPECS;
   }
 
-  protected updateGroup(group: ParamGroup<RMSpropOptions>): void {
-    const { lr, momentum, alpha, eps, centered, weightDecay, maximize } = group;
-    for (const p of group.params) {
-      const g = this.gradOf(p);
-      if (g === null) continue;
-      const s = this.stateOf(p, (q) => initState(q, momentum > 0, centered)) as unknown as RMSpropState;
+  protected updateGroup(group: ParamGroup<RMSpropOptions>, slots: readonly Slot[]): void {
+    const lr = group.lr;
+    const momentum = group.momentum;
+    const alpha = group.alpha;
+    const eps = group.eps;
+    const centered = group.centered;
+    const weightDecay = group.weightDecay;
+    const maximize = group.maximize;
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      if (!this.bound(slot)) continue;
+      const s = (slot.state ?? this.createState(slot, (q) => initState(q, momentum > 0, centered))) as unknown as RMSpropState;
       const buf = momentum > 0 ? required(s.momentumBuffer, 'momentum_buffer') : null;
       const avg = centered ? required(s.gradAvg, 'grad_avg') : null;
       s.step += 1;
-      const n = p.numel();
-      if (p.dtype === 'float32') {
-        rmspropF32(p.data, p.offset, g.data, g.offset, s.squareAvg.data, buf, avg, n, lr, momentum, alpha, eps, weightDecay, maximize);
+      if (slot.f32) {
+        rmspropF32(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, buf, avg, slot.n, lr, momentum, alpha, eps, weightDecay, maximize);
       } else {
-        rmspropF64(p.data, p.offset, g.data, g.offset, s.squareAvg.data, buf, avg, n, lr, momentum, alpha, eps, weightDecay, maximize);
+        rmspropF64(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, buf, avg, slot.n, lr, momentum, alpha, eps, weightDecay, maximize);
       }
     }
   }

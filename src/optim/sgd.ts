@@ -2,7 +2,8 @@ import type { Storage } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, REQUIRED, checkBuffer, spec, zerosLikeParam,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, REQUIRED, type Slot, checkBuffer, spec,
+  zerosLikeParam,
 } from './optimizer.js';
 
 export interface SGDOptions {
@@ -65,23 +66,27 @@ export class SGD extends Optimizer<SGDOptions> {
     return SPECS;
   }
 
-  protected updateGroup(group: ParamGroup<SGDOptions>): void {
-    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
-    for (const p of group.params) {
-      const g = this.gradOf(p);
-      if (g === null) continue;
-      const s = this.stateOf(p, initState) as unknown as SGDState;
+  protected updateGroup(group: ParamGroup<SGDOptions>, slots: readonly Slot[]): void {
+    const lr = group.lr;
+    const momentum = group.momentum;
+    const dampening = group.dampening;
+    const weightDecay = group.weightDecay;
+    const nesterov = group.nesterov;
+    const maximize = group.maximize;
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      if (!this.bound(slot)) continue;
+      const s = (slot.state ?? this.createState(slot, initState)) as unknown as SGDState;
       let fresh = false;
       if (momentum !== 0 && s.momentumBuffer === null) {
-        s.momentumBuffer = zerosLikeParam(p); // filled with the gradient below (PyTorch's clone)
+        s.momentumBuffer = zerosLikeParam(slot.param); // filled with the gradient below (PyTorch's clone)
         fresh = true;
       }
       const buf = momentum !== 0 ? (s.momentumBuffer as Tensor).data : null;
-      const n = p.numel();
-      if (p.dtype === 'float32') {
-        sgdF32(p.data, p.offset, g.data, g.offset, buf, fresh, n, lr, momentum, dampening, weightDecay, nesterov, maximize);
+      if (slot.f32) {
+        sgdF32(slot.w, slot.wo, slot.g, slot.go, buf, fresh, slot.n, lr, momentum, dampening, weightDecay, nesterov, maximize);
       } else {
-        sgdF64(p.data, p.offset, g.data, g.offset, buf, fresh, n, lr, momentum, dampening, weightDecay, nesterov, maximize);
+        sgdF64(slot.w, slot.wo, slot.g, slot.go, buf, fresh, slot.n, lr, momentum, dampening, weightDecay, nesterov, maximize);
       }
     }
   }
