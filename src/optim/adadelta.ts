@@ -1,6 +1,7 @@
 import type { Storage } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
+import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
   Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
   zerosLikeParam,
@@ -139,10 +140,8 @@ function adadeltaF32(
   const negLrF = k[NEG_LR_F];
   const wdF = k[WD_F];
   for (let i = 0; i < n; i++) {
-    let gi = maximize ? -g[go + i] : g[go + i];
-    if (decay) gi = fmaF32(wdF, w[wo + i], gi); // grad.add(param, alpha=weight_decay)
-    const s = fmaF32(f(oneMinusRhoF * gi), gi, f(sq[i] * rhoF)); // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
-    sq[i] = s;
+    const gi = gradF32(g, go, w, wo, i, wdF, decay, maximize); // grad.add(param, alpha=weight_decay)
+    const s = squareAvgF32(sq, i, gi, rhoF, oneMinusRhoF); // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
     const std = f(Math.sqrt(f(s + epsF))); // square_avg.add(eps).sqrt_()
     const delta = f(f(f(Math.sqrt(f(acc[i] + epsF))) / std) * gi); // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
     acc[i] = fmaF32(f(oneMinusRhoF * delta), delta, f(acc[i] * rhoF)); // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
@@ -161,10 +160,8 @@ function adadeltaF64(
   const weightDecay = k[WD];
   const oneMinusRho = 1 - rho;
   for (let i = 0; i < n; i++) {
-    let gi = maximize ? -g[go + i] : g[go + i];
-    if (decay) gi = fmaF64(weightDecay, w[wo + i], gi);
-    const s = fmaF64(oneMinusRho * gi, gi, sq[i] * rho);
-    sq[i] = s;
+    const gi = gradF64(g, go, w, wo, i, weightDecay, decay, maximize);
+    const s = squareAvgF64(sq, i, gi, rho, oneMinusRho);
     const std = Math.sqrt(s + eps);
     const delta = (Math.sqrt(acc[i] + eps) / std) * gi;
     acc[i] = fmaF64(oneMinusRho * delta, delta, acc[i] * rho);

@@ -121,7 +121,7 @@ for (const [name, make] of MAKERS) {
       other.step();
       other.step();
       const saved = other.stateDict();
-      (saved.param_groups[0] as { lr: number }).lr = 0.02;
+      saved.param_groups[0].lr = 0.02;
       const oldRecord = opt.state.get(ps[0]);
       opt.loadStateDict(saved);
       const record = opt.state.get(ps[0]);
