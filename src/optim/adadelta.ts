@@ -67,17 +67,35 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     return SPECS;
   }
 
+  /**
+   * As PyTorch's step(): first every parameter's gradient is checked and its state created, then the updates run
+   * (so a bad gradient fails the step before any parameter changes). The float32 parameters are updated by one
+   * call for the whole group: a call per parameter cost more than a 4-element update, and a kernel V8 compiles on
+   * its own keeps fmaF32 inlined (left as a call inside a caller that ran out of inlining budget, every result
+   * would come back as a heap number).
+   */
   protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[]): void {
+    let f32 = 0;
+    let f64 = 0;
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      slot.live = this.bound(slot);
+      if (!slot.live) continue;
+      if (slot.state === null) this.createState(slot, initState);
+      if (slot.f32) f32++;
+      else f64++;
+    }
     const decay = group.weightDecay !== 0;
     const maximize = group.maximize;
     const k = scalars(group);
+    if (f32 !== 0) adadeltaF32(slots, k, decay, maximize);
+    if (f64 === 0) return;
     for (let j = 0; j < slots.length; j++) {
       const slot = slots[j];
-      if (!this.bound(slot)) continue;
-      const s = (slot.state ?? this.createState(slot, initState)) as unknown as AdadeltaState;
+      if (!slot.live || slot.f32) continue;
+      const s = slot.state as unknown as AdadeltaState;
       s.step += 1;
-      if (slot.f32) adadeltaF32(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, s.accDelta.data, slot.n, k, decay, maximize);
-      else adadeltaF64(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, s.accDelta.data, slot.n, k, decay, maximize);
+      adadeltaF64(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, s.accDelta.data, slot.n, k, decay, maximize);
     }
   }
 
@@ -124,28 +142,37 @@ function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
 }
 
 /**
- * float32, in PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
- * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
- * `decay` is weight_decay != 0 (a weight decay too small for float32 still turns an infinite weight's
- * gradient into NaN, as in PyTorch).
+ * The group's live float32 parameters, each in PyTorch's order of operations, each result rounded to float32
+ * where its kernel stores it; the addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one
+ * rounding), emulated by fmaF32. `decay` is weight_decay != 0 (a weight decay too small for float32 still turns
+ * an infinite weight's gradient into NaN, as in PyTorch).
  */
-function adadeltaF32(
-  w: Storage, wo: number, g: Storage, go: number, sq: Storage, acc: Storage, n: number,
-  k: Float64Array, decay: boolean, maximize: boolean,
-): void {
+function adadeltaF32(slots: readonly Slot[], k: Float64Array, decay: boolean, maximize: boolean): void {
   const f = Math.fround;
   const rhoF = k[RHO_F];
   const oneMinusRhoF = k[KEEP_F];
   const epsF = k[EPS_F];
   const negLrF = k[NEG_LR_F];
   const wdF = k[WD_F];
-  for (let i = 0; i < n; i++) {
-    const gi = gradF32(g, go, w, wo, i, wdF, decay, maximize); // grad.add(param, alpha=weight_decay)
-    const s = squareAvgF32(sq, i, gi, rhoF, oneMinusRhoF); // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
-    const std = f(Math.sqrt(f(s + epsF))); // square_avg.add(eps).sqrt_()
-    const delta = f(f(f(Math.sqrt(f(acc[i] + epsF))) / std) * gi); // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
-    acc[i] = fmaF32(f(oneMinusRhoF * delta), delta, f(acc[i] * rhoF)); // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
-    w[wo + i] = fmaF32(negLrF, delta, w[wo + i]); // param.add_(delta, alpha=-lr)
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (!slot.live || !slot.f32) continue;
+    const state = slot.state as unknown as AdadeltaState;
+    state.step += 1;
+    const w = slot.w;
+    const wo = slot.wo;
+    const g = slot.g;
+    const go = slot.go;
+    const sq = state.squareAvg.data;
+    const acc = state.accDelta.data;
+    for (let i = 0, n = slot.n; i < n; i++) {
+      const gi = gradF32(g, go, w, wo, i, wdF, decay, maximize); // grad.add(param, alpha=weight_decay)
+      const s = squareAvgF32(sq, i, gi, rhoF, oneMinusRhoF); // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
+      const std = f(Math.sqrt(f(s + epsF))); // square_avg.add(eps).sqrt_()
+      const delta = f(f(f(Math.sqrt(f(acc[i] + epsF))) / std) * gi); // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+      acc[i] = fmaF32(f(oneMinusRhoF * delta), delta, f(acc[i] * rhoF)); // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
+      w[wo + i] = fmaF32(negLrF, delta, w[wo + i]); // param.add_(delta, alpha=-lr)
+    }
   }
 }
 

@@ -140,6 +140,8 @@ export class Slot {
   n = 0;
   f32 = true;
   state: ParamState | null = null;
+  /** For a subclass's own use within one step (Adadelta: the parameter has a gradient and state to step). */
+  live = false;
 
   constructor(param: Tensor) {
     this.param = param;
