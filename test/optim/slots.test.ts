@@ -188,6 +188,41 @@ for (const [name, make] of MAKERS) {
 }
 
 describe('Adadelta slots', () => {
+  it('a group mixing float32 and float64 parameters steps each as its own optimiser would', () => {
+    const a32 = torch.tensor([0.5, -0.25, 2], { requiresGrad: true });
+    const a64 = torch.tensor([0.125, 3], { dtype: 'float64', requiresGrad: true });
+    const b32 = a32.detach().clone().requiresGrad_();
+    const b64 = a64.detach().clone().requiresGrad_();
+    const mixed = new Adadelta([a64, a32], { lr: 0.5 });
+    const only32 = new Adadelta([b32], { lr: 0.5 });
+    const only64 = new Adadelta([b64], { lr: 0.5 });
+    for (let i = 0; i < 3; i++) {
+      for (const [p, q] of [[a32, b32], [a64, b64]]) {
+        const g = torch.tensor(q.toArray().map((v, j) => Math.sin(v * 3 + j + i)), { dtype: q.dtype });
+        p.grad = g;
+        q.grad = g.clone();
+      }
+      mixed.step();
+      only32.step();
+      only64.step();
+    }
+    expect(a32.toArray()).toEqual(b32.toArray());
+    expect(a64.toArray()).toEqual(b64.toArray());
+    expect(mixed.paramState(a64)?.step).toBe(3);
+    expect(mixed.paramState(a32)?.step).toBe(3);
+  });
+
+  it('a bad gradient fails the step before any parameter or step count changes', () => {
+    const ps = tutorialParams();
+    const opt = new Adadelta(ps, { lr: 0.5 });
+    opt.step();
+    const before = bits(ps);
+    ps[3].grad = torch.zeros([2]);
+    expect(() => opt.step()).toThrow('Adadelta: the gradient must be a dense tensor');
+    expect(bits(ps)).toEqual(before);
+    expect(ps.map((p) => opt.paramState(p)?.step)).toEqual([1, 1, 1, 1]);
+  });
+
   it("state tensors read before and after a step are the live buffers (the lab's dissection)", () => {
     const ps = tutorialParams();
     const opt = new Adadelta(ps, { lr: 0.5 });
