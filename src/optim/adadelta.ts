@@ -1,4 +1,3 @@
-import type { Storage } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
@@ -69,34 +68,15 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
 
   /**
    * As PyTorch's step(): first every parameter's gradient is checked and its state created, then the updates run
-   * (so a bad gradient fails the step before any parameter changes). The float32 parameters are updated by one
-   * call for the whole group: a call per parameter cost more than a 4-element update, and a kernel V8 compiles on
-   * its own keeps fmaF32 inlined (left as a call inside a caller that ran out of inlining budget, every result
-   * would come back as a heap number).
+   * (so a bad gradient fails the step before any parameter changes), all in one call: see adadeltaGroup.
    */
   protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[]): void {
-    let f32 = 0;
-    let f64 = 0;
     for (let j = 0; j < slots.length; j++) {
       const slot = slots[j];
       slot.live = this.bound(slot);
-      if (!slot.live) continue;
-      if (slot.state === null) this.createState(slot, initState);
-      if (slot.f32) f32++;
-      else f64++;
+      if (slot.live && slot.state === null) this.createState(slot, initState);
     }
-    const decay = group.weightDecay !== 0;
-    const maximize = group.maximize;
-    const k = scalars(group);
-    if (f32 !== 0) adadeltaF32(slots, k, decay, maximize);
-    if (f64 === 0) return;
-    for (let j = 0; j < slots.length; j++) {
-      const slot = slots[j];
-      if (!slot.live || slot.f32) continue;
-      const s = slot.state as unknown as AdadeltaState;
-      s.step += 1;
-      adadeltaF64(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, s.accDelta.data, slot.n, k, decay, maximize);
-    }
+    adadeltaGroup(slots, scalars(group), group.weightDecay !== 0, group.maximize);
   }
 
   protected adoptState(param: Tensor, s: ParamState): void {
@@ -142,12 +122,21 @@ function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
 }
 
 /**
- * The group's live float32 parameters, each in PyTorch's order of operations, each result rounded to float32
- * where its kernel stores it; the addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one
- * rounding), emulated by fmaF32. `decay` is weight_decay != 0 (a weight decay too small for float32 still turns
- * an infinite weight's gradient into NaN, as in PyTorch).
+ * Updates the group's live parameters, float32 ones in the first loop, float64 ones in the second (separate
+ * loops keep each one's typed-array accesses monomorphic).
+ *
+ * float32: PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
+ * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
+ * `decay` is weight_decay != 0 (a weight decay too small for float32 still turns an infinite weight's gradient
+ * into NaN, as in PyTorch). float64: the same operations in double, fused where PyTorch's kernels fuse them.
+ *
+ * One function for the whole group, and one this size, on purpose: a call per parameter cost more than a
+ * 4-element update, and V8 does not inline a function of more than 460 bytes of bytecode, so this one is always
+ * compiled on its own, with fmaF32 and the kernels.ts helpers inlined into it. Inlined into a caller instead, it
+ * could meet the caller's inlining budget half way, leaving fmaF32 a call whose every result comes back as a
+ * fresh heap number (the tutorial's step then spends more in the garbage collector than in the arithmetic).
  */
-function adadeltaF32(slots: readonly Slot[], k: Float64Array, decay: boolean, maximize: boolean): void {
+function adadeltaGroup(slots: readonly Slot[], k: Float64Array, decay: boolean, maximize: boolean): void {
   const f = Math.fround;
   const rhoF = k[RHO_F];
   const oneMinusRhoF = k[KEEP_F];
@@ -174,24 +163,29 @@ function adadeltaF32(slots: readonly Slot[], k: Float64Array, decay: boolean, ma
       w[wo + i] = fmaF32(negLrF, delta, w[wo + i]); // param.add_(delta, alpha=-lr)
     }
   }
-}
-
-/** float64: the same operations in double, fused where PyTorch's kernels fuse them. */
-function adadeltaF64(
-  w: Storage, wo: number, g: Storage, go: number, sq: Storage, acc: Storage, n: number,
-  k: Float64Array, decay: boolean, maximize: boolean,
-): void {
   const lr = k[LR];
   const rho = k[RHO];
   const eps = k[EPS];
   const weightDecay = k[WD];
   const oneMinusRho = 1 - rho;
-  for (let i = 0; i < n; i++) {
-    const gi = gradF64(g, go, w, wo, i, weightDecay, decay, maximize);
-    const s = squareAvgF64(sq, i, gi, rho, oneMinusRho);
-    const std = Math.sqrt(s + eps);
-    const delta = (Math.sqrt(acc[i] + eps) / std) * gi;
-    acc[i] = fmaF64(oneMinusRho * delta, delta, acc[i] * rho);
-    w[wo + i] = fmaF64(-lr, delta, w[wo + i]);
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (!slot.live || slot.f32) continue;
+    const state = slot.state as unknown as AdadeltaState;
+    state.step += 1;
+    const w = slot.w;
+    const wo = slot.wo;
+    const g = slot.g;
+    const go = slot.go;
+    const sq = state.squareAvg.data;
+    const acc = state.accDelta.data;
+    for (let i = 0, n = slot.n; i < n; i++) {
+      const gi = gradF64(g, go, w, wo, i, weightDecay, decay, maximize);
+      const s = squareAvgF64(sq, i, gi, rho, oneMinusRho);
+      const std = Math.sqrt(s + eps);
+      const delta = (Math.sqrt(acc[i] + eps) / std) * gi;
+      acc[i] = fmaF64(oneMinusRho * delta, delta, acc[i] * rho);
+      w[wo + i] = fmaF64(-lr, delta, w[wo + i]);
+    }
   }
 }
