@@ -26,6 +26,7 @@ export interface MicroResult {
 }
 
 const f = Math.fround;
+const fmaF32 = torch.optim.fmaF32;
 
 function sigmoidF32(v: number): number {
   return 1 / f(1 + f(Math.exp(-v)));
@@ -55,6 +56,18 @@ export function microCases(): MicroCase[] {
   const target = torch.ones([1, 1, 1, 1]);
   const leaf = torch.tensor([0.5]).requiresGrad_();
   const CHAIN = 8;
+  // the tutorial's optimiser: Adadelta(lr=0.5) over its four parameters (10 numbers), and the same 10 numbers as
+  // one Float32Array each for the plain loop; a pseudo-gradient stands in for backward on both sides
+  const gen = new torch.Generator(3);
+  const optParams = [[1, 1, 2, 2], [1], [1, 1, 2, 2], [1]].map((s) => torch.rand(s, { generator: gen }).requiresGrad_());
+  for (const q of optParams) q.grad = torch.zeros([...q.shape]);
+  const adadelta = new torch.optim.Adadelta(optParams, { lr: 0.5 });
+  const optGrads = optParams.map((q) => (q.grad as Tensor).data);
+  const fakeGrad = new Float32Array(1024).map((_, k) => Math.sin(k * 1.7) * 0.3);
+  const w10 = Float32Array.from(optParams.flatMap((q) => q.toArray()));
+  const g10 = new Float32Array(10);
+  const sq10 = new Float32Array(10);
+  const acc10 = new Float32Array(10);
 
   return [
     {
@@ -211,6 +224,39 @@ export function microCases(): MicroCase[] {
           g = o;
         }
         return v[0] + g[0];
+      },
+    },
+    {
+      name: "Adadelta zeroGrad+step, tutorial's 4 params",
+      baseline: 'fill(0), then the same float32 Adadelta on 10 numbers in one loop',
+      iterations: 200_000,
+      torchlet: (i) => {
+        adadelta.zeroGrad();
+        let k = (i * 10) & 1008;
+        for (let j = 0; j < 4; j++) {
+          const g = optGrads[j];
+          for (let e = 0; e < g.length; e++) g[e] += fakeGrad[k++];
+        }
+        adadelta.step();
+        return optGrads[0][0];
+      },
+      plain: (i) => {
+        g10.fill(0);
+        const k = (i * 10) & 1008;
+        for (let e = 0; e < 10; e++) g10[e] += fakeGrad[k + e];
+        const rhoF = f(0.9);
+        const keepF = f(1 - 0.9);
+        const epsF = f(1e-6);
+        const negLrF = f(-0.5);
+        for (let e = 0; e < 10; e++) {
+          const gi = g10[e];
+          const s = fmaF32(f(keepF * gi), gi, f(sq10[e] * rhoF));
+          sq10[e] = s;
+          const delta = f(f(f(Math.sqrt(f(acc10[e] + epsF))) / f(Math.sqrt(f(s + epsF)))) * gi);
+          acc10[e] = fmaF32(f(keepF * delta), delta, f(acc10[e] * rhoF));
+          w10[e] = fmaF32(negLrF, delta, w10[e]);
+        }
+        return g10[0];
       },
     },
   ];

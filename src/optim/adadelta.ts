@@ -1,8 +1,9 @@
-import type { Storage } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
+import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
+  zerosLikeParam,
 } from './optimizer.js';
 
 export interface AdadeltaOptions {
@@ -65,22 +66,17 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     return SPECS;
   }
 
-  protected updateGroup(group: ParamGroup<AdadeltaOptions>): void {
-    const { lr, rho, eps, weightDecay, maximize } = group;
-    for (const p of group.params) {
-      const g = this.gradOf(p);
-      if (g === null) continue;
-      const s = this.stateOf(p, initState) as unknown as AdadeltaState;
-      s.step += 1;
-      const sq = s.squareAvg;
-      const acc = s.accDelta;
-      const n = sq.data.length;
-      if (p.dtype === 'float32') {
-        adadeltaF32(p.data, p.offset, g.data, g.offset, sq.data, acc.data, n, lr, rho, eps, weightDecay, maximize);
-      } else {
-        adadeltaF64(p.data, p.offset, g.data, g.offset, sq.data, acc.data, n, lr, rho, eps, weightDecay, maximize);
-      }
+  /**
+   * As PyTorch's step(): first every parameter's gradient is checked and its state created, then the updates run
+   * (so a bad gradient fails the step before any parameter changes), all in one call: see adadeltaGroup.
+   */
+  protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[]): void {
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      slot.live = this.bound(slot);
+      if (slot.live && slot.state === null) this.createState(slot, initState);
     }
+    adadeltaGroup(slots, scalars(group), group.weightDecay !== 0, group.maximize);
   }
 
   protected adoptState(param: Tensor, s: ParamState): void {
@@ -95,48 +91,101 @@ function initState(p: Tensor): ParamState {
 }
 
 /**
- * float32, in PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
- * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
- * Python scalars enter the kernels as float32 (f(1 - rho), f(eps), f(-lr)).
+ * A group's scalars for one step, computed once for all its parameters: lr, rho, eps, weight_decay as given
+ * (the float64 loop's), then as PyTorch's float32 kernels receive Python scalars, rounded to float32: f(rho),
+ * f(1 - rho), f(eps), f(-lr), f(weight_decay). They travel in a typed array because V8 passes a number
+ * argument to a function it does not inline as a fresh heap object.
  */
-function adadeltaF32(
-  w: Storage, wo: number, g: Storage, go: number, sq: Storage, acc: Storage, n: number,
-  lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean,
-): void {
+const K = new Float64Array(9);
+const LR = 0;
+const RHO = 1;
+const EPS = 2;
+const WD = 3;
+const RHO_F = 4;
+const KEEP_F = 5;
+const EPS_F = 6;
+const NEG_LR_F = 7;
+const WD_F = 8;
+
+function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
   const f = Math.fround;
-  const rhoF = f(rho);
-  const oneMinusRhoF = f(1 - rho);
-  const epsF = f(eps);
-  const negLrF = f(-lr);
-  const wdF = f(weightDecay);
-  const decay = weightDecay !== 0;
-  for (let i = 0; i < n; i++) {
-    let gi = maximize ? -g[go + i] : g[go + i];
-    if (decay) gi = fmaF32(wdF, w[wo + i], gi); // grad.add(param, alpha=weight_decay)
-    const s = fmaF32(f(oneMinusRhoF * gi), gi, f(sq[i] * rhoF)); // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
-    sq[i] = s;
-    const std = f(Math.sqrt(f(s + epsF))); // square_avg.add(eps).sqrt_()
-    const delta = f(f(f(Math.sqrt(f(acc[i] + epsF))) / std) * gi); // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
-    acc[i] = fmaF32(f(oneMinusRhoF * delta), delta, f(acc[i] * rhoF)); // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
-    w[wo + i] = fmaF32(negLrF, delta, w[wo + i]); // param.add_(delta, alpha=-lr)
-  }
+  K[LR] = group.lr;
+  K[RHO] = group.rho;
+  K[EPS] = group.eps;
+  K[WD] = group.weightDecay;
+  K[RHO_F] = f(group.rho);
+  K[KEEP_F] = f(1 - group.rho);
+  K[EPS_F] = f(group.eps);
+  K[NEG_LR_F] = f(-group.lr);
+  K[WD_F] = f(group.weightDecay);
+  return K;
 }
 
-/** float64: the same operations in double, fused where PyTorch's kernels fuse them. */
-function adadeltaF64(
-  w: Storage, wo: number, g: Storage, go: number, sq: Storage, acc: Storage, n: number,
-  lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean,
-): void {
+/**
+ * Updates the group's live parameters, float32 ones in the first loop, float64 ones in the second (separate
+ * loops keep each one's typed-array accesses monomorphic).
+ *
+ * float32: PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
+ * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
+ * `decay` is weight_decay != 0 (a weight decay too small for float32 still turns an infinite weight's gradient
+ * into NaN, as in PyTorch). float64: the same operations in double, fused where PyTorch's kernels fuse them.
+ *
+ * One function for the whole group, and one this size, on purpose: a call per parameter cost more than a
+ * 4-element update, and V8 does not inline a function of more than 460 bytes of bytecode, so this one is always
+ * compiled on its own, with fmaF32 and the kernels.ts helpers inlined into it. Inlined into a caller instead, it
+ * could meet the caller's inlining budget half way, leaving fmaF32 a call whose every result comes back as a
+ * fresh heap number (in a profile of the tutorial's loop, the optimiser's share went from 14% to 21% that way).
+ */
+function adadeltaGroup(slots: readonly Slot[], k: Float64Array, decay: boolean, maximize: boolean): void {
+  const f = Math.fround;
+  const rhoF = k[RHO_F];
+  const oneMinusRhoF = k[KEEP_F];
+  const epsF = k[EPS_F];
+  const negLrF = k[NEG_LR_F];
+  const wdF = k[WD_F];
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (!slot.live || !slot.f32) continue;
+    const state = slot.state as unknown as AdadeltaState;
+    state.step += 1;
+    const w = slot.w;
+    const wo = slot.wo;
+    const g = slot.g;
+    const go = slot.go;
+    const sq = state.squareAvg.data;
+    const acc = state.accDelta.data;
+    for (let i = 0, n = slot.n; i < n; i++) {
+      const gi = gradF32(g, go, w, wo, i, wdF, decay, maximize); // grad.add(param, alpha=weight_decay)
+      const s = squareAvgF32(sq, i, gi, rhoF, oneMinusRhoF); // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
+      const std = f(Math.sqrt(f(s + epsF))); // square_avg.add(eps).sqrt_()
+      const delta = f(f(f(Math.sqrt(f(acc[i] + epsF))) / std) * gi); // acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+      acc[i] = fmaF32(f(oneMinusRhoF * delta), delta, f(acc[i] * rhoF)); // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
+      w[wo + i] = fmaF32(negLrF, delta, w[wo + i]); // param.add_(delta, alpha=-lr)
+    }
+  }
+  const lr = k[LR];
+  const rho = k[RHO];
+  const eps = k[EPS];
+  const weightDecay = k[WD];
   const oneMinusRho = 1 - rho;
-  const decay = weightDecay !== 0;
-  for (let i = 0; i < n; i++) {
-    let gi = maximize ? -g[go + i] : g[go + i];
-    if (decay) gi = fmaF64(weightDecay, w[wo + i], gi);
-    const s = fmaF64(oneMinusRho * gi, gi, sq[i] * rho);
-    sq[i] = s;
-    const std = Math.sqrt(s + eps);
-    const delta = (Math.sqrt(acc[i] + eps) / std) * gi;
-    acc[i] = fmaF64(oneMinusRho * delta, delta, acc[i] * rho);
-    w[wo + i] = fmaF64(-lr, delta, w[wo + i]);
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (!slot.live || slot.f32) continue;
+    const state = slot.state as unknown as AdadeltaState;
+    state.step += 1;
+    const w = slot.w;
+    const wo = slot.wo;
+    const g = slot.g;
+    const go = slot.go;
+    const sq = state.squareAvg.data;
+    const acc = state.accDelta.data;
+    for (let i = 0, n = slot.n; i < n; i++) {
+      const gi = gradF64(g, go, w, wo, i, weightDecay, decay, maximize);
+      const s = squareAvgF64(sq, i, gi, rho, oneMinusRho);
+      const std = Math.sqrt(s + eps);
+      const delta = (Math.sqrt(acc[i] + eps) / std) * gi;
+      acc[i] = fmaF64(oneMinusRho * delta, delta, acc[i] * rho);
+      w[wo + i] = fmaF64(-lr, delta, w[wo + i]);
+    }
   }
 }

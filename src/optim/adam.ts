@@ -1,8 +1,10 @@
 import type { Storage } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
+import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
+  zerosLikeParam,
 } from './optimizer.js';
 import { PowCache } from './pow.js';
 
@@ -72,14 +74,18 @@ export class Adam extends Optimizer<AdamOptions> {
     return SPECS;
   }
 
-  protected updateGroup(group: ParamGroup<AdamOptions>): void {
-    const { lr, eps, weightDecay, amsgrad, maximize } = group;
+  protected updateGroup(group: ParamGroup<AdamOptions>, slots: readonly Slot[]): void {
+    const lr = group.lr;
+    const decay = group.weightDecay !== 0;
+    const amsgrad = group.amsgrad;
+    const maximize = group.maximize;
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
-    for (const p of group.params) {
-      const g = this.gradOf(p);
-      if (g === null) continue;
-      const s = this.stateOf(p, amsgrad ? initAmsgrad : initState) as unknown as AdamState;
+    const k = scalars(group);
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      if (!this.bound(slot)) continue;
+      const s = (slot.state ?? this.createState(slot, amsgrad ? initAmsgrad : initState)) as unknown as AdamState;
       let max: Storage | null = null;
       if (amsgrad) {
         if (s.maxExpAvgSq === undefined) throw new Error("Adam: amsgrad was turned on after the first step: no state 'max_exp_avg_sq'");
@@ -92,14 +98,12 @@ export class Adam extends Optimizer<AdamOptions> {
       const bc2 = 1 - this.pow(beta2, step);
       const stepSize = lr / bc1;
       const bc2Sqrt = Math.sqrt(bc2);
-      const n = p.numel();
-      if (p.dtype === 'float32') {
-        adamF32(p.data, p.offset, g.data, g.offset, s.expAvg.data, s.expAvgSq.data, max, n,
-          beta1, beta2, stepSize, bc2Sqrt, eps, weightDecay, maximize);
-      } else {
-        adamF64(p.data, p.offset, g.data, g.offset, s.expAvg.data, s.expAvgSq.data, max, n,
-          beta1, beta2, stepSize, bc2Sqrt, eps, weightDecay, maximize);
-      }
+      k[STEP_SIZE] = stepSize;
+      k[BC2_SQRT] = bc2Sqrt;
+      k[NEG_STEP_F] = Math.fround(-stepSize);
+      k[BC2_SQRT_F] = Math.fround(bc2Sqrt);
+      if (slot.f32) adamF32(slot.w, slot.wo, slot.g, slot.go, s.expAvg.data, s.expAvgSq.data, max, slot.n, k, decay, maximize);
+      else adamF64(slot.w, slot.wo, slot.g, slot.go, s.expAvg.data, s.expAvgSq.data, max, slot.n, k, decay, maximize);
     }
   }
 
@@ -136,28 +140,64 @@ function initAmsgrad(p: Tensor): ParamState {
   return { ...initState(p), maxExpAvgSq: zerosLikeParam(p) };
 }
 
+/**
+ * The scalars for one step: the group's (as given for the float64 loop, rounded to float32 as PyTorch's float32
+ * kernels receive Python scalars) computed once per group, then each parameter's step size and bias correction
+ * (they depend on its step count). In a typed array because V8 passes a number argument to a function it does
+ * not inline as a fresh heap object.
+ */
+const K = new Float64Array(14);
+const B1 = 0;
+const B2 = 1;
+const EPS = 2;
+const WD = 3;
+const B1_F = 4;
+const KEEP1_F = 5;
+const B2_F = 6;
+const KEEP2_F = 7;
+const EPS_F = 8;
+const WD_F = 9;
+const STEP_SIZE = 10;
+const BC2_SQRT = 11;
+const NEG_STEP_F = 12;
+const BC2_SQRT_F = 13;
+
+function scalars(group: ParamGroup<AdamOptions>): Float64Array {
+  const f = Math.fround;
+  const beta1 = group.betas[0];
+  const beta2 = group.betas[1];
+  K[B1] = beta1;
+  K[B2] = beta2;
+  K[EPS] = group.eps;
+  K[WD] = group.weightDecay;
+  K[B1_F] = f(beta1);
+  K[KEEP1_F] = f(1 - beta1);
+  K[B2_F] = f(beta2);
+  K[KEEP2_F] = f(1 - beta2);
+  K[EPS_F] = f(group.eps);
+  K[WD_F] = f(group.weightDecay);
+  return K;
+}
+
 /** float32 with PyTorch's roundings: add_ with alpha and addcmul_ fused; addcdiv_ computes (value·m)/denom, then adds. */
 function adamF32(
   w: Storage, wo: number, g: Storage, go: number, m: Storage, v: Storage, max: Storage | null, n: number,
-  beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, weightDecay: number, maximize: boolean,
+  k: Float64Array, decay: boolean, maximize: boolean,
 ): void {
   const f = Math.fround;
-  const b1F = f(beta1);
-  const keep1F = f(1 - beta1);
-  const b2F = f(beta2);
-  const keep2F = f(1 - beta2);
-  const bc2SqrtF = f(bc2Sqrt);
-  const epsF = f(eps);
-  const negStepF = f(-stepSize);
-  const wdF = f(weightDecay);
-  const decay = weightDecay !== 0;
+  const b1F = k[B1_F];
+  const keep1F = k[KEEP1_F];
+  const b2F = k[B2_F];
+  const keep2F = k[KEEP2_F];
+  const bc2SqrtF = k[BC2_SQRT_F];
+  const epsF = k[EPS_F];
+  const negStepF = k[NEG_STEP_F];
+  const wdF = k[WD_F];
   for (let i = 0; i < n; i++) {
-    let gi = maximize ? -g[go + i] : g[go + i];
-    if (decay) gi = fmaF32(wdF, w[wo + i], gi); // grad.add(param, alpha=weight_decay)
+    const gi = gradF32(g, go, w, wo, i, wdF, decay, maximize); // grad.add(param, alpha=weight_decay)
     const mi = fmaF32(keep1F, gi, f(m[i] * b1F)); // exp_avg.mul_(beta1).add_(grad, alpha=1-beta1)
     m[i] = mi;
-    let vi = fmaF32(f(keep2F * gi), gi, f(v[i] * b2F)); // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2)
-    v[i] = vi;
+    let vi = squareAvgF32(v, i, gi, b2F, keep2F); // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2)
     if (max !== null) {
       vi = Math.max(max[i], vi); // torch.maximum (NaN propagates)
       max[i] = vi;
@@ -169,18 +209,20 @@ function adamF32(
 
 function adamF64(
   w: Storage, wo: number, g: Storage, go: number, m: Storage, v: Storage, max: Storage | null, n: number,
-  beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, weightDecay: number, maximize: boolean,
+  k: Float64Array, decay: boolean, maximize: boolean,
 ): void {
+  const beta1 = k[B1];
+  const beta2 = k[B2];
+  const stepSize = k[STEP_SIZE];
+  const bc2Sqrt = k[BC2_SQRT];
+  const eps = k[EPS];
   const keep1 = 1 - beta1;
   const keep2 = 1 - beta2;
-  const decay = weightDecay !== 0;
   for (let i = 0; i < n; i++) {
-    let gi = maximize ? -g[go + i] : g[go + i];
-    if (decay) gi = fmaF64(weightDecay, w[wo + i], gi);
+    const gi = gradF64(g, go, w, wo, i, k[WD], decay, maximize);
     const mi = fmaF64(keep1, gi, m[i] * beta1);
     m[i] = mi;
-    let vi = fmaF64(keep2 * gi, gi, v[i] * beta2);
-    v[i] = vi;
+    let vi = squareAvgF64(v, i, gi, beta2, keep2);
     if (max !== null) {
       vi = Math.max(max[i], vi);
       max[i] = vi;

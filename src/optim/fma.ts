@@ -23,9 +23,25 @@ export { fmaFloat64 as fmaF64 };
  */
 export function fmaF32(a: number, b: number, c: number): number {
   const s = a * b + c;
-  const r = Math.fround(s);
+  const r = fround(s);
   if (r === s) return r; // a float32 already (any inexactness of s is far below half a float32 ulp)
   const t = r + 2 * (s - r);
-  if (Math.fround(t) !== t && r - r === 0) return r; // not a midpoint, and finite
-  return fmaFloat32(a, b, c);
+  if (fround(t) !== t && r - r === 0) return r; // not a midpoint, and finite
+  // Passing a, b, c to the call directly made V8 box them (and the returned r) as heap numbers on the fast path
+  // too, once fmaF32 is inlined into an update loop: about 20 allocations per tutorial step. Through a typed
+  // array and fround, every value stays an unboxed double.
+  slowArgs[0] = a;
+  slowArgs[1] = b;
+  slowArgs[2] = c;
+  return fround(slowFma());
+}
+
+// A module binding rather than Math.fround at each use: shorter bytecode, so that V8's inlining budget (counted
+// in bytecode) takes fmaF32 into every update loop; a call left un-inlined returns each result as a heap number.
+const fround = Math.fround;
+
+const slowArgs = new Float64Array(3);
+
+function slowFma(): number {
+  return fmaFloat32(slowArgs[0], slowArgs[1], slowArgs[2]);
 }

@@ -1,6 +1,6 @@
 import { enableGrad } from '../autograd/grad-mode.js';
 import { pyFloat, pyNumber } from '../format/py-format.js';
-import { allocate } from '../tensor/dtype.js';
+import { type Storage, allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { zero_ } from '../ops/inplace.js';
 
@@ -90,6 +90,72 @@ function copyGroupValue(v: GroupValue): GroupValue {
   return Array.isArray(v) ? [...v] : v;
 }
 
+/**
+ * The optimiser's `state` map. It counts its writes so that the parameter slots (below), which hold each
+ * parameter's state record, can tell with one comparison per step whether the map may have changed.
+ */
+class StateMap extends Map<Tensor, ParamState> {
+  writes = 0;
+
+  override set(key: Tensor, value: ParamState): this {
+    this.writes++;
+    return super.set(key, value);
+  }
+
+  override delete(key: Tensor): boolean {
+    this.writes++;
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.writes++;
+    super.clear();
+  }
+}
+
+/** The write count of a state map; NaN (equal to nothing) for a plain Map a user assigned, which never caches. */
+function writesOf(map: Map<Tensor, ParamState>): number {
+  return map instanceof StateMap ? map.writes : NaN;
+}
+
+const NO_STORAGE = new Float32Array(0);
+
+/**
+ * What a step needs of one parameter, resolved once instead of looked up per parameter per step (a Map lookup
+ * for the state and a WeakMap lookup for the checked gradient cost more than the update of a 4-element weight).
+ * Subclasses read the fields; the base class keeps them true:
+ * - `grad`, `w`, `g`, `wo`, `go`, `n`, `f32` describe the gradient tensor last checked against the parameter
+ *   and both storages. `bound()` compares the live `p.grad`, `g.data` and `p.data` with them every step, so a
+ *   replaced gradient, or storage re-homed by Module.to(), is checked again before use.
+ * - `state` is the parameter's record in `state`, or null before its first step; it is refreshed whenever the
+ *   state map was replaced or written to by anyone but the optimiser's own state creation.
+ */
+export class Slot {
+  readonly param: Tensor;
+  grad: Tensor | null = null;
+  w: Storage = NO_STORAGE;
+  g: Storage = NO_STORAGE;
+  wo = 0;
+  go = 0;
+  n = 0;
+  f32 = true;
+  state: ParamState | null = null;
+  /** For a subclass's own use within one step (Adadelta: the parameter has a gradient and state to step). */
+  live = false;
+
+  constructor(param: Tensor) {
+    this.param = param;
+  }
+}
+
+/** The slots of one parameter group, valid while the group, its params array and the state epoch are unchanged. */
+interface GroupSlots {
+  group: object;
+  params: Tensor[];
+  epoch: number;
+  slots: Slot[];
+}
+
 /** Marks an option with no default: every parameter group must give it (PyTorch's `required`, SGD's lr). */
 export const REQUIRED: unique symbol = Symbol('required parameter');
 
@@ -120,11 +186,15 @@ export abstract class Optimizer<Options extends object> {
   /** The parameter groups; change an option (`paramGroups[0].lr = 0.1`) to take effect from the next step. */
   paramGroups: Array<ParamGroup<Options>> = [];
   /** Per-parameter state, created at a parameter's first step with a gradient. */
-  state: Map<Tensor, ParamState> = new Map();
+  state: Map<Tensor, ParamState> = new StateMap();
   /** Saved-dict key order per group (the keys a group was given first, as a Python dict keeps them). */
   private readonly keyOrder = new WeakMap<object, string[]>();
-  /** Gradient tensors already checked for use with a parameter (dense, same dtype and size). */
-  private readonly checkedGrads = new WeakMap<Tensor, Tensor>();
+  /** Slots per parameter group, by the group's index. */
+  private groupSlots: Array<GroupSlots | undefined> = [];
+  /** The state map and its write count as the slots last saw them; `epoch` counts the changes seen. */
+  private seenState: Map<Tensor, ParamState> | null = null;
+  private seenWrites = NaN;
+  private epoch = 0;
 
   constructor(params: ParamsInput<Options>, defaults: Options) {
     this.defaults = defaults;
@@ -143,8 +213,11 @@ export abstract class Optimizer<Options extends object> {
   /** PyTorch's option names and print kinds, in PyTorch's `defaults` order. */
   protected abstract optionSpecs(): readonly OptionSpec[];
 
-  /** Updates every parameter of one group that has a gradient. */
-  protected abstract updateGroup(group: ParamGroup<Options>): void;
+  /**
+   * Updates every parameter of one group that has a gradient. `slots` are the group's parameters in order; a
+   * subclass skips those where `bound(slot)` is false and gets the state from `slot.state ?? this.createState(…)`.
+   */
+  protected abstract updateGroup(group: ParamGroup<Options>, slots: readonly Slot[]): void;
 
   /**
    * Brings loaded state to this optimiser's form (Adam keeps `step` as a tensor, Adadelta as a number); throws
@@ -158,7 +231,8 @@ export abstract class Optimizer<Options extends object> {
    */
   step(closure?: () => Tensor): Tensor | undefined {
     const loss = closure === undefined ? undefined : enableGrad(closure);
-    for (const group of this.paramGroups) this.updateGroup(group);
+    const groups = this.paramGroups;
+    for (let i = 0; i < groups.length; i++) this.updateGroup(groups[i], this.slotsOf(i));
     return loss;
   }
 
@@ -169,8 +243,12 @@ export abstract class Optimizer<Options extends object> {
    */
   zeroGrad(options?: { setToNone?: boolean }): void {
     const setToNone = options?.setToNone ?? false;
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
+    const groups = this.paramGroups;
+    for (let k = 0; k < groups.length; k++) {
+      const slots = this.slotsOf(k);
+      for (let j = 0; j < slots.length; j++) {
+        const slot = slots[j];
+        const p = slot.param;
         const g = p.grad;
         if (g === null) continue;
         if (setToNone) {
@@ -179,8 +257,11 @@ export abstract class Optimizer<Options extends object> {
         }
         if (g.gradFn !== null) g.gradFn = null;
         if (g.requiresGrad) g.requiresGrad = false;
-        if (g.isDense) {
-          const d = g.data;
+        const d = g.data;
+        if (g === slot.grad && d === slot.g) {
+          // checked dense at the last step: its extent is known without the isDense and numel() getters
+          for (let i = slot.go, end = slot.go + slot.n; i < end; i++) d[i] = 0;
+        } else if (g.isDense) {
           for (let i = g.offset, end = g.offset + g.numel(); i < end; i++) d[i] = 0;
         } else {
           zero_(g);
@@ -284,7 +365,7 @@ export abstract class Optimizer<Options extends object> {
     const idMap = new Map<number, Tensor>();
     saved.forEach((g, i) => g.params.forEach((id, j) => idMap.set(id, this.paramGroups[i].params[j])));
 
-    const state = new Map<Tensor, ParamState>();
+    const state = new StateMap();
     for (const [key, value] of Object.entries(stateDict.state)) {
       const param = idMap.get(Number(key));
       if (param === undefined) continue; // PyTorch keeps such entries under their old key; they belong to no parameter
@@ -334,25 +415,47 @@ export abstract class Optimizer<Options extends object> {
   }
 
   /**
-   * The state record of `param`, created (by `init`) at its first step. Creating it checks once that the parameter
-   * is a dense float tensor the update loops can walk.
+   * The slots of parameter group `index`, rebuilt when the group, its params array or one of its entries was
+   * replaced, and given fresh state records when the state map changed (see Slot).
    */
-  protected stateOf(param: Tensor, init: (param: Tensor) => ParamState): ParamState {
-    let s = this.state.get(param);
-    if (s === undefined) {
-      if (!param.isDense) {
-        throw new Error(`${this.constructor.name}: parameters must be dense (contiguous) tensors; got strides [${param.strides.join(', ')}]`);
-      }
-      s = init(param);
-      this.state.set(param, s);
+  private slotsOf(index: number): Slot[] {
+    const group = this.paramGroups[index];
+    const params = group.params;
+    const map = this.state;
+    const writes = writesOf(map);
+    if (map !== this.seenState || writes !== this.seenWrites) {
+      this.seenState = map;
+      this.seenWrites = writes;
+      this.epoch++;
     }
-    return s;
+    const cached = this.groupSlots[index];
+    if (cached !== undefined && cached.group === group && cached.params === params && cached.epoch === this.epoch) {
+      const slots = cached.slots;
+      let same = slots.length === params.length;
+      for (let j = 0; same && j < slots.length; j++) same = slots[j].param === params[j];
+      if (same) return slots;
+    }
+    // Slots of parameters still in place keep their checked gradient; every slot re-reads its state.
+    const old = cached?.slots ?? [];
+    const slots = params.map((p, j) => (j < old.length && old[j].param === p ? old[j] : new Slot(p)));
+    for (const slot of slots) slot.state = map.get(slot.param) ?? null;
+    this.groupSlots[index] = { group, params, epoch: this.epoch, slots };
+    return slots;
   }
 
-  /** `param.grad`, checked (once per gradient tensor) to be dense with the parameter's dtype and size. */
-  protected gradOf(param: Tensor): Tensor | null {
-    const g = param.grad;
-    if (g === null || this.checkedGrads.get(g) === param) return g;
+  /**
+   * Whether the slot's parameter has a gradient to step with. A gradient tensor, or storage, the slot has not
+   * seen is checked first: dense, with the parameter's dtype and size.
+   */
+  protected bound(slot: Slot): boolean {
+    const p = slot.param;
+    const g = p.grad;
+    if (g === null) return false;
+    if (g !== slot.grad || g.data !== slot.g || p.data !== slot.w) this.bind(slot, p, g);
+    return true;
+  }
+
+  private bind(slot: Slot, param: Tensor, g: Tensor): void {
     if (g.dtype !== param.dtype) {
       throw new Error(`${this.constructor.name}: a ${g.dtype} gradient for a ${param.dtype} parameter`);
     }
@@ -362,8 +465,35 @@ export abstract class Optimizer<Options extends object> {
           `[${param.shape.join(', ')}], got shape [${g.shape.join(', ')}]`,
       );
     }
-    this.checkedGrads.set(g, param);
-    return g;
+    slot.grad = g;
+    slot.w = param.data;
+    slot.g = g.data;
+    slot.wo = param.offset;
+    slot.go = g.offset;
+    slot.n = param.numel();
+    slot.f32 = param.dtype === 'float32';
+  }
+
+  /**
+   * The state record of the slot's parameter at its first step (made by `init`, or one already in `state`).
+   * Creating it checks once that the parameter is a dense float tensor the update loops can walk.
+   */
+  protected createState(slot: Slot, init: (param: Tensor) => ParamState): ParamState {
+    const param = slot.param;
+    const map = this.state;
+    let s = map.get(param);
+    if (s === undefined) {
+      if (!param.isDense) {
+        throw new Error(`${this.constructor.name}: parameters must be dense (contiguous) tensors; got strides [${param.strides.join(', ')}]`);
+      }
+      s = init(param);
+      const inSync = map === this.seenState && writesOf(map) === this.seenWrites;
+      map.set(param, s);
+      // this write is known to every slot it concerns (this one, below): no reason to refresh the others
+      if (inSync) this.seenWrites = writesOf(map);
+    }
+    slot.state = s;
+    return s;
   }
 
   /** Keys of a saved group in PyTorch's order: keys the group was given first, then the defaults' order. */

@@ -1,8 +1,10 @@
 import type { Storage } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
+import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, checkBuffer, spec, stepNumber, zerosLikeParam,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
+  zerosLikeParam,
 } from './optimizer.js';
 
 export interface RMSpropOptions {
@@ -66,21 +68,21 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     return SPECS;
   }
 
-  protected updateGroup(group: ParamGroup<RMSpropOptions>): void {
-    const { lr, momentum, alpha, eps, centered, weightDecay, maximize } = group;
-    for (const p of group.params) {
-      const g = this.gradOf(p);
-      if (g === null) continue;
-      const s = this.stateOf(p, (q) => initState(q, momentum > 0, centered)) as unknown as RMSpropState;
+  protected updateGroup(group: ParamGroup<RMSpropOptions>, slots: readonly Slot[]): void {
+    const momentum = group.momentum;
+    const centered = group.centered;
+    const decay = group.weightDecay !== 0;
+    const maximize = group.maximize;
+    const k = scalars(group);
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      if (!this.bound(slot)) continue;
+      const s = (slot.state ?? this.createState(slot, (q) => initState(q, momentum > 0, centered))) as unknown as RMSpropState;
       const buf = momentum > 0 ? required(s.momentumBuffer, 'momentum_buffer') : null;
       const avg = centered ? required(s.gradAvg, 'grad_avg') : null;
       s.step += 1;
-      const n = p.numel();
-      if (p.dtype === 'float32') {
-        rmspropF32(p.data, p.offset, g.data, g.offset, s.squareAvg.data, buf, avg, n, lr, momentum, alpha, eps, weightDecay, maximize);
-      } else {
-        rmspropF64(p.data, p.offset, g.data, g.offset, s.squareAvg.data, buf, avg, n, lr, momentum, alpha, eps, weightDecay, maximize);
-      }
+      if (slot.f32) rmspropF32(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, buf, avg, slot.n, k, decay, maximize);
+      else rmspropF64(slot.w, slot.wo, slot.g, slot.go, s.squareAvg.data, buf, avg, slot.n, k, decay, maximize);
     }
   }
 
@@ -104,24 +106,55 @@ function initState(p: Tensor, momentum: boolean, centered: boolean): ParamState 
   return s;
 }
 
+/**
+ * A group's scalars for one step, computed once for all its parameters: as given (the float64 loop's), then
+ * rounded to float32 as PyTorch's float32 kernels receive Python scalars. In a typed array because V8 passes
+ * a number argument to a function it does not inline as a fresh heap object.
+ */
+const K = new Float64Array(11);
+const LR = 0;
+const MOM = 1;
+const ALPHA = 2;
+const EPS = 3;
+const WD = 4;
+const ALPHA_F = 5;
+const KEEP_F = 6;
+const EPS_F = 7;
+const MOM_F = 8;
+const NEG_LR_F = 9;
+const WD_F = 10;
+
+function scalars(group: ParamGroup<RMSpropOptions>): Float64Array {
+  const f = Math.fround;
+  K[LR] = group.lr;
+  K[MOM] = group.momentum;
+  K[ALPHA] = group.alpha;
+  K[EPS] = group.eps;
+  K[WD] = group.weightDecay;
+  K[ALPHA_F] = f(group.alpha);
+  K[KEEP_F] = f(1 - group.alpha);
+  K[EPS_F] = f(group.eps);
+  K[MOM_F] = f(group.momentum);
+  K[NEG_LR_F] = f(-group.lr);
+  K[WD_F] = f(group.weightDecay);
+  return K;
+}
+
 /** float32 with PyTorch's roundings: addcmul_ and add_ with alpha fused, addcdiv_ divides then adds. */
 function rmspropF32(
   w: Storage, wo: number, g: Storage, go: number, sq: Storage, buf: Storage | null, ga: Storage | null, n: number,
-  lr: number, momentum: number, alpha: number, eps: number, weightDecay: number, maximize: boolean,
+  k: Float64Array, decay: boolean, maximize: boolean,
 ): void {
   const f = Math.fround;
-  const alphaF = f(alpha);
-  const keepF = f(1 - alpha);
-  const epsF = f(eps);
-  const momF = f(momentum);
-  const negLrF = f(-lr);
-  const wdF = f(weightDecay);
-  const decay = weightDecay !== 0;
+  const alphaF = k[ALPHA_F];
+  const keepF = k[KEEP_F];
+  const epsF = k[EPS_F];
+  const momF = k[MOM_F];
+  const negLrF = k[NEG_LR_F];
+  const wdF = k[WD_F];
   for (let i = 0; i < n; i++) {
-    let gi = maximize ? -g[go + i] : g[go + i];
-    if (decay) gi = fmaF32(wdF, w[wo + i], gi); // grad.add(param, alpha=weight_decay)
-    const v = fmaF32(f(keepF * gi), gi, f(sq[i] * alphaF)); // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
-    sq[i] = v;
+    const gi = gradF32(g, go, w, wo, i, wdF, decay, maximize); // grad.add(param, alpha=weight_decay)
+    const v = squareAvgF32(sq, i, gi, alphaF, keepF); // square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
     let avg: number;
     if (ga !== null) {
       const a = fmaF32(keepF, gi, f(ga[i] * alphaF)); // grad_avg.mul_(alpha).add_(grad, alpha=1-alpha)
@@ -143,15 +176,16 @@ function rmspropF32(
 
 function rmspropF64(
   w: Storage, wo: number, g: Storage, go: number, sq: Storage, buf: Storage | null, ga: Storage | null, n: number,
-  lr: number, momentum: number, alpha: number, eps: number, weightDecay: number, maximize: boolean,
+  k: Float64Array, decay: boolean, maximize: boolean,
 ): void {
+  const lr = k[LR];
+  const momentum = k[MOM];
+  const alpha = k[ALPHA];
+  const eps = k[EPS];
   const keep = 1 - alpha;
-  const decay = weightDecay !== 0;
   for (let i = 0; i < n; i++) {
-    let gi = maximize ? -g[go + i] : g[go + i];
-    if (decay) gi = fmaF64(weightDecay, w[wo + i], gi);
-    const v = fmaF64(keep * gi, gi, sq[i] * alpha);
-    sq[i] = v;
+    const gi = gradF64(g, go, w, wo, i, k[WD], decay, maximize);
+    const v = squareAvgF64(sq, i, gi, alpha, keep);
     let avg: number;
     if (ga !== null) {
       const a = fmaF64(keep, gi, ga[i] * alpha);

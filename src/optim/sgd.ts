@@ -1,8 +1,10 @@
 import type { Storage } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmaF32, fmaF64 } from './fma.js';
+import { gradF32, gradF64 } from './kernels.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, REQUIRED, checkBuffer, spec, zerosLikeParam,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, REQUIRED, type Slot, checkBuffer, spec,
+  zerosLikeParam,
 } from './optimizer.js';
 
 export interface SGDOptions {
@@ -65,24 +67,24 @@ export class SGD extends Optimizer<SGDOptions> {
     return SPECS;
   }
 
-  protected updateGroup(group: ParamGroup<SGDOptions>): void {
-    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
-    for (const p of group.params) {
-      const g = this.gradOf(p);
-      if (g === null) continue;
-      const s = this.stateOf(p, initState) as unknown as SGDState;
+  protected updateGroup(group: ParamGroup<SGDOptions>, slots: readonly Slot[]): void {
+    const momentum = group.momentum;
+    const decay = group.weightDecay !== 0;
+    const nesterov = group.nesterov;
+    const maximize = group.maximize;
+    const k = scalars(group);
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      if (!this.bound(slot)) continue;
+      const s = (slot.state ?? this.createState(slot, initState)) as unknown as SGDState;
       let fresh = false;
       if (momentum !== 0 && s.momentumBuffer === null) {
-        s.momentumBuffer = zerosLikeParam(p); // filled with the gradient below (PyTorch's clone)
+        s.momentumBuffer = zerosLikeParam(slot.param); // filled with the gradient below (PyTorch's clone)
         fresh = true;
       }
       const buf = momentum !== 0 ? (s.momentumBuffer as Tensor).data : null;
-      const n = p.numel();
-      if (p.dtype === 'float32') {
-        sgdF32(p.data, p.offset, g.data, g.offset, buf, fresh, n, lr, momentum, dampening, weightDecay, nesterov, maximize);
-      } else {
-        sgdF64(p.data, p.offset, g.data, g.offset, buf, fresh, n, lr, momentum, dampening, weightDecay, nesterov, maximize);
-      }
+      if (slot.f32) sgdF32(slot.w, slot.wo, slot.g, slot.go, buf, fresh, slot.n, k, decay, nesterov, maximize);
+      else sgdF64(slot.w, slot.wo, slot.g, slot.go, buf, fresh, slot.n, k, decay, nesterov, maximize);
     }
   }
 
@@ -96,20 +98,46 @@ function initState(): ParamState {
   return { momentumBuffer: null };
 }
 
+/**
+ * A group's scalars for one step, computed once for all its parameters: as given (the float64 loop's), then
+ * rounded to float32 as PyTorch's float32 kernels receive Python scalars. In a typed array because V8 passes
+ * a number argument to a function it does not inline as a fresh heap object.
+ */
+const K = new Float64Array(8);
+const LR = 0;
+const MOM = 1;
+const KEEP = 2;
+const WD = 3;
+const NEG_LR_F = 4;
+const WD_F = 5;
+const MOM_F = 6;
+const KEEP_F = 7;
+
+function scalars(group: ParamGroup<SGDOptions>): Float64Array {
+  const f = Math.fround;
+  K[LR] = group.lr;
+  K[MOM] = group.momentum;
+  K[KEEP] = 1 - group.dampening;
+  K[WD] = group.weightDecay;
+  K[NEG_LR_F] = f(-group.lr);
+  K[WD_F] = f(group.weightDecay);
+  K[MOM_F] = f(group.momentum);
+  K[KEEP_F] = f(1 - group.dampening);
+  return K;
+}
+
 /** float32 with PyTorch's roundings; add_/add with alpha are fused multiply-adds on AVX2 builds. */
 function sgdF32(
   w: Storage, wo: number, g: Storage, go: number, buf: Storage | null, fresh: boolean, n: number,
-  lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, maximize: boolean,
+  k: Float64Array, decay: boolean, nesterov: boolean, maximize: boolean,
 ): void {
   const f = Math.fround;
-  const negLrF = f(-lr);
-  const wdF = f(weightDecay);
-  const momF = f(momentum);
-  const keepF = f(1 - dampening);
-  const decay = weightDecay !== 0;
+  const negLrF = k[NEG_LR_F];
+  const wdF = k[WD_F];
+  const momF = k[MOM_F];
+  const keepF = k[KEEP_F];
   for (let i = 0; i < n; i++) {
-    let d = maximize ? -g[go + i] : g[go + i];
-    if (decay) d = fmaF32(wdF, w[wo + i], d); // d_p.add(param, alpha=weight_decay)
+    let d = gradF32(g, go, w, wo, i, wdF, decay, maximize); // d_p.add(param, alpha=weight_decay)
     if (buf !== null) {
       const b = fresh ? d : fmaF32(keepF, d, f(buf[i] * momF)); // buf.mul_(momentum).add_(d_p, alpha=1-dampening)
       buf[i] = b;
@@ -121,13 +149,14 @@ function sgdF32(
 
 function sgdF64(
   w: Storage, wo: number, g: Storage, go: number, buf: Storage | null, fresh: boolean, n: number,
-  lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, maximize: boolean,
+  k: Float64Array, decay: boolean, nesterov: boolean, maximize: boolean,
 ): void {
-  const keep = 1 - dampening;
-  const decay = weightDecay !== 0;
+  const lr = k[LR];
+  const momentum = k[MOM];
+  const keep = k[KEEP];
+  const weightDecay = k[WD];
   for (let i = 0; i < n; i++) {
-    let d = maximize ? -g[go + i] : g[go + i];
-    if (decay) d = fmaF64(weightDecay, w[wo + i], d);
+    let d = gradF64(g, go, w, wo, i, weightDecay, decay, maximize);
     if (buf !== null) {
       const b = fresh ? d : fmaF64(keep, d, buf[i] * momentum);
       buf[i] = b;
