@@ -220,11 +220,6 @@ export function gradTensor(dtype: DType, shape: readonly number[], numel: number
   return new Tensor(allocate(dtype, numel), shape);
 }
 
-/** Hands back a gradTensor buffer its caller used only inside its own backward (never returned to the engine). */
-export function releaseGradTensor(t: Tensor): void {
-  if (t.recyclable) recycle(t);
-}
-
 function recycle(t: Tensor): void {
   t.recyclable = false;
   const pools = t.dtype === 'float32' ? pool32 : pool64;
@@ -257,7 +252,7 @@ function runNode(node: Node, retain: boolean): void {
   } else {
     for (let i = 0; i < grads.length; i++) {
       const g = grads[i];
-      if (g === null || g === undefined) continue;
+      if (g === null || g === undefined || g === ADDED_TO_GRAD) continue;
       if (g.data === grad.data) reuse = false;
       for (let j = 0; j < i; j++) {
         const other = grads[j];

@@ -69,6 +69,7 @@ export class Node {
   }
 
   apply(gradOutput: Tensor): ReadonlyArray<Tensor | null> {
+    this.unfold(); // one gradient per input of the op itself, whatever the engine's edges are
     const grads = this.run(gradOutput);
     return grads instanceof Tensor ? [grads] : grads;
   }

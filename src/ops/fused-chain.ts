@@ -13,7 +13,7 @@
  * or freeze, and convolutions without a tiny-problem plan (src/ops/conv-tiny.ts) are not fused: the caller then
  * runs the ops one by one.
  */
-import { ADDED_TO_GRAD, gradTensor, leafGradBuffer, releaseGradTensor } from '../autograd/engine.js';
+import { ADDED_TO_GRAD, leafGradBuffer } from '../autograd/engine.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { Node } from '../autograd/node.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
@@ -25,6 +25,7 @@ import {
   type Conv2dOptions, type ConvSaved, type Geometry, biasGradient, convBackward, convPlanFor, planOptionsMatch, weightGradInLanes,
 } from './conv.js';
 import { type ConvPlan, planForward, planInputGrad, planWeightGrad } from './conv-tiny.js';
+import { sumAll } from './linalg.js';
 
 /** One layer of a chain, as a layer describes itself (nn's Conv2d, LeakyReLU and Sigmoid do). */
 export type ChainStage =
@@ -59,6 +60,14 @@ interface Program {
    */
   readonly offsets: readonly number[];
   readonly packedSize: number;
+  /**
+   * Per stage but the last: where backward keeps the gradient of that stage's output while the stage before reads
+   * it. One set per chain serves all its nodes: a node's backward is done with them before another's starts.
+   */
+  readonly gradScratch: readonly Storage[];
+  /** Per parameter: the `.grad` last found fit to add into, and its storage (checked again by identity). */
+  readonly gradSeen: Array<Tensor | null>;
+  readonly gradInto: Array<Storage | null>;
   /** The parameters in stage order, weight then bias: the node's edges. */
   readonly params: readonly Tensor[];
   /** PyTorch's name of the last stage's node, which the fused node carries. */
@@ -189,9 +198,10 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   }
   const last = kinds[kinds.length - 1];
   const name = last === CONV ? 'ConvolutionBackward0' : last === LEAKY ? 'LeakyReluBackward0' : 'SigmoidBackward0';
+  const gradScratch = sizes.slice(0, -1).map((n) => allocate(dtype, n));
   return {
     dtype, inputShape: x.shape.slice(), kinds, plans, weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
-    params, name,
+    gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
   };
 }
 
@@ -202,13 +212,20 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** What the fused backward answers when every parameter's gradient went straight into its `.grad`. */
-const allAdded = new Map<number, ReadonlyArray<Tensor>>();
+/** What the fused backward answers when every parameter's gradient went straight into its `.grad`: nothing to pass on. */
+const NOTHING_LEFT: ReadonlyArray<Tensor | null> = Object.freeze([]);
 
-function addedForAll(n: number): ReadonlyArray<Tensor> {
-  let a = allAdded.get(n);
-  if (a === undefined) allAdded.set(n, (a = Object.freeze(new Array<Tensor>(n).fill(ADDED_TO_GRAD))));
-  return a;
+/**
+ * The `.grad` storage of parameter `i` to add into (leafGradBuffer's answer), remembered with the tensor it came
+ * from: while `.grad` is that same tensor on the same storage, the answer stands.
+ */
+function gradInto(program: Program, i: number, param: Tensor): Storage | null {
+  const g = param.grad;
+  if (g !== null && g === program.gradSeen[i] && g.data === program.gradInto[i]) return program.gradInto[i];
+  const into = leafGradBuffer(param);
+  program.gradSeen[i] = into === null ? null : g;
+  program.gradInto[i] = into;
+  return into;
 }
 
 /**
@@ -239,45 +256,46 @@ class FusedChainNode extends Node {
     const last = kinds.length - 1;
     let results: Array<Tensor | null> | null = null;
     let edge = program.params.length;
-    let g = grad.values();
-    let held: Tensor | null = null; // the pooled buffer g lives in, handed back once the next stage has read it
+    let g = grad.values(); // the gradient of stage k's output
     for (let k = last; k >= 0; k--) {
       const kind = kinds[k];
-      // this stage's input (the chain's input, or the stage before's output) and output
+      // this stage's input (the chain's input, or the stage before's output) and where its gradient goes
       const input = k === 0 ? this.input.values() : packed;
       const io = k === 0 ? 0 : program.offsets[k - 1];
+      const gIn = k === 0 ? null : program.gradScratch[k - 1];
       const n = program.sizes[k];
-      let next: Tensor | null = null;
       if (kind === CONV) {
         const plan = program.plans[k] as ConvPlan<Geometry>;
         const weight = program.weights[k] as Tensor;
         const bias = program.biases[k];
-        if (k > 0) {
-          next = gradTensor(dtype, program.shapes[k - 1], program.sizes[k - 1]);
-          planInputGrad(plan, g, weight.values(), next.data, f32);
-        }
-        // as weightGradient's plan branch: into .grad when it is there to add into, else a new gradient
-        const into = leafGradBuffer(weight);
-        const gw = into ?? allocate(dtype, weight.numel());
-        planWeightGrad(plan, g, input, gw, into !== null, f32, io);
-        const gb = bias === null ? null : biasGradient(plan.g, g, bias, true);
         edge -= bias === null ? 1 : 2;
-        if (into === null || (gb !== null && gb !== ADDED_TO_GRAD)) {
-          results ??= new Array<Tensor | null>(program.params.length).fill(ADDED_TO_GRAD);
-          results[edge] = into === null ? new Tensor(gw, weight.shape) : ADDED_TO_GRAD;
-          if (bias !== null) results[edge + 1] = gb;
+        if (gIn !== null) planInputGrad(plan, g, weight.values(), gIn, f32);
+        // as convBackward with the plan: into .grad when it is there to add into, else a new gradient
+        if (weight.requiresGrad) {
+          const into = gradInto(program, edge, weight);
+          const gw = into ?? allocate(dtype, weight.numel());
+          planWeightGrad(plan, g, input, gw, into !== null, f32, io);
+          if (into === null) (results ??= this.#noResults())[edge] = new Tensor(gw, weight.shape);
+        } else {
+          (results ??= this.#noResults())[edge] = null;
         }
-      } else {
-        next = gradTensor(dtype, program.shapes[k], n);
-        if (kind === LEAKY) leakyReluGradInto(g, 0, input, io, next.data, n, program.slopes[k]);
-        else sigmoidGradInto(g, 0, k === last ? this.output.data : packed, k === last ? 0 : program.offsets[k], next.data, n, f32);
+        if (bias !== null) {
+          const into = bias.requiresGrad && plan.g.CO === 1 ? gradInto(program, edge + 1, bias) : null;
+          if (into !== null) into[0] += sumAll(g, plan.g.N * plan.g.OH * plan.g.OW);
+          else (results ??= this.#noResults())[edge + 1] = bias.requiresGrad ? biasGradient(plan.g, g, bias, true) : null;
+        }
+      } else if (gIn !== null) {
+        if (kind === LEAKY) leakyReluGradInto(g, 0, input, io, gIn, n, program.slopes[k]);
+        else sigmoidGradInto(g, 0, k === last ? this.output.data : packed, k === last ? 0 : program.offsets[k], gIn, n, f32);
       }
-      if (held !== null) releaseGradTensor(held);
-      held = next;
-      if (next !== null) g = next.data;
+      if (gIn !== null) g = gIn;
     }
-    if (held !== null) releaseGradTensor(held);
-    return results ?? addedForAll(program.params.length);
+    return results ?? NOTHING_LEFT;
+  }
+
+  /** An answer for every edge, each 'already added' until a stage says otherwise. */
+  #noResults(): Array<Tensor | null> {
+    return new Array<Tensor | null>(this.program.params.length).fill(ADDED_TO_GRAD);
   }
 
   protected override unfold(): void {

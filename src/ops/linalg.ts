@@ -160,24 +160,36 @@ export function sumAll(src: Storage, n: number): number {
   const f32 = src instanceof Float32Array;
   const r = f32 ? Math.fround : identity;
   const V = f32 ? 8 : 4;
-  if (n < V) return r(0 + shortRowSum(src, n, r));
+  if (n < V) return f32 ? Math.fround(0 + shortRowSumF32(src, n)) : 0 + shortRowSumF64(src, n);
   return r(0 + (n >= V ? vectorRowSum(src, 0, n, V, r) : rowSum(src, 0, 1, n, r)));
 }
 
-/**
- * rowSum(src, 0, 1, n) for n < 8, written out: at most one element per interleaved partial sum (each partial is
- * then `0 + it`, as cascadeLane leaves a single element), the rest added into the first, then the partials in
- * order. The conv2d bias gradient of the tutorial's one-channel maps takes this path every step.
- */
-function shortRowSum(src: Storage, n: number, r: (x: number) => number): number {
+// rowSum(src, 0, 1, n) for n < 8, written out: at most one element per interleaved partial sum (each partial is
+// then `0 + it`, as cascadeLane leaves a single element), the rest added into the first, then the partials in
+// order. Once per dtype: the conv2d bias gradient of every training step takes this path, and a rounding function
+// passed as an argument is a call V8 may not inline.
+
+function shortRowSumF32(src: Storage, n: number): number {
+  const f = Math.fround;
   if (n < 4) {
     let p0 = 0;
-    for (let i = 0; i < n; i++) p0 = r(p0 + src[i]);
+    for (let i = 0; i < n; i++) p0 = f(p0 + src[i]);
     return p0;
   }
-  let p0 = r(0 + src[0]);
-  for (let i = 4; i < n; i++) p0 = r(p0 + src[i]);
-  return r(r(r(p0 + r(0 + src[1])) + r(0 + src[2])) + r(0 + src[3]));
+  let p0 = f(0 + src[0]);
+  for (let i = 4; i < n; i++) p0 = f(p0 + src[i]);
+  return f(f(f(p0 + f(0 + src[1])) + f(0 + src[2])) + f(0 + src[3]));
+}
+
+function shortRowSumF64(src: Storage, n: number): number {
+  if (n < 4) {
+    let p0 = 0;
+    for (let i = 0; i < n; i++) p0 = p0 + src[i];
+    return p0;
+  }
+  let p0 = 0 + src[0];
+  for (let i = 4; i < n; i++) p0 = p0 + src[i];
+  return p0 + (0 + src[1]) + (0 + src[2]) + (0 + src[3]);
 }
 
 function identity(x: number): number {
