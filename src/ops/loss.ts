@@ -131,7 +131,7 @@ interface BceSaved {
   reduction: Reduction;
 }
 
-function bceBackward(g: Tensor, s: BceSaved): Array<Tensor | null> {
+function bceBackward(g: Tensor, s: BceSaved): ReadonlyArray<Tensor | null> | Tensor {
   const { input, target, x, t, wts, reduction } = s;
   const n = x.length;
   const gv = g.values();
@@ -141,6 +141,8 @@ function bceBackward(g: Tensor, s: BceSaved): Array<Tensor | null> {
     if (input.dtype === 'float32') bceInputGradF32(gv, x, t, wts, reduction, gi.data);
     else bceInputGradF64(gv, x, t, wts, reduction, gi.data);
   }
+  // the usual case (a constant target): the input's gradient alone, without an array around it
+  if (!target.requiresGrad && gi !== null) return gi;
   let gt: Storage | null = null;
   if (target.requiresGrad) {
     // PyTorch 1.13: (1 - x).log() - x.log(), times the gradient, the weight, ÷N for the mean
