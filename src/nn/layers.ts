@@ -3,8 +3,8 @@ import { formatTuple, pyFloat } from '../format/module-repr.js';
 import type { DType } from '../tensor/dtype.js';
 import { zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type Conv2dOptions, conv2d } from '../ops/conv.js';
-import { type ChainStage, fusedChain } from '../ops/fused-chain.js';
+import { conv2d } from '../ops/conv.js';
+import { ChainStage, fusedChain } from '../ops/fused-chain.js';
 import { linear } from '../ops/linalg.js';
 import { maxPool2d } from '../ops/pool.js';
 import { flatten } from '../ops/view.js';
@@ -150,7 +150,7 @@ export class Conv2d extends Module {
   bias: Parameter | null;
   // made once: forward runs every step (it holds the stride and padding arrays themselves, so it sees their values)
   #options: { stride: readonly [number, number]; padding: readonly [number, number] };
-  readonly #stage: { kind: 'conv2d'; weight: Tensor; bias: Tensor | null; options: Conv2dOptions };
+  readonly #stage: ChainStage;
 
   constructor(
     readonly inChannels: number,
@@ -165,7 +165,7 @@ export class Conv2d extends Module {
     this.stride = toPair(options.stride ?? 1, 'stride', 1);
     this.padding = toPair(options.padding ?? 0, 'padding', 0);
     this.#options = { stride: this.stride, padding: this.padding };
-    this.#stage = { kind: 'conv2d', weight: ABSENT_WEIGHT, bias: null, options: this.#options }; // filled by chainStage()
+    this.#stage = ChainStage.conv2d(ABSENT_WEIGHT, null, this.#options); // filled by chainStage()
     const dtype = options.dtype ?? 'float32';
     this.weight = new Parameter(zeros([outChannels, inChannels, ...this.kernelSize], { dtype }));
     this.bias = options.bias === false ? null : new Parameter(zeros([outChannels], { dtype }));
@@ -242,11 +242,11 @@ export class Linear extends Module {
 /** x for x > 0, else negativeSlope · x. */
 export class LeakyReLU extends Module {
   static readonly typeName = 'LeakyReLU';
-  readonly #stage: { kind: 'leakyRelu'; negativeSlope: number };
+  readonly #stage: ChainStage;
 
   constructor(readonly negativeSlope = 0.01) {
     super();
-    this.#stage = { kind: 'leakyRelu', negativeSlope };
+    this.#stage = ChainStage.leakyRelu(negativeSlope);
   }
 
   override chainStage(): ChainStage | null {
@@ -272,7 +272,7 @@ export class ReLU extends Module {
   }
 }
 
-const SIGMOID_STAGE: ChainStage = { kind: 'sigmoid' };
+const SIGMOID_STAGE = ChainStage.sigmoid();
 
 export class Sigmoid extends Module {
   static readonly typeName = 'Sigmoid';

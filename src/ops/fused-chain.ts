@@ -27,15 +27,36 @@ import {
 import { type ConvPlan, planForward, planInputGrad, planWeightGrad } from './conv-tiny.js';
 import { sumAll } from './linalg.js';
 
-/** One layer of a chain, as a layer describes itself (nn's Conv2d, LeakyReLU and Sigmoid do). */
-export type ChainStage =
-  | { readonly kind: 'conv2d'; readonly weight: Tensor; readonly bias: Tensor | null; readonly options: Conv2dOptions }
-  | { readonly kind: 'leakyRelu'; readonly negativeSlope: number }
-  | { readonly kind: 'sigmoid' };
-
 const CONV = 0;
 const LEAKY = 1;
 const SIGMOID = 2;
+
+/**
+ * One layer of a chain, as a layer describes itself (nn's Conv2d, LeakyReLU and Sigmoid do, each keeping one
+ * stage it refreshes per call). One class for every kind, so reading a stage is a single shape to V8.
+ */
+export class ChainStage {
+  private constructor(
+    /** CONV, LEAKY or SIGMOID */
+    readonly kind: number,
+    public weight: Tensor | null,
+    public bias: Tensor | null,
+    public options: Conv2dOptions | null,
+    public negativeSlope: number,
+  ) {}
+
+  static conv2d(weight: Tensor, bias: Tensor | null, options: Conv2dOptions): ChainStage {
+    return new ChainStage(CONV, weight, bias, options, 0);
+  }
+
+  static leakyRelu(negativeSlope: number): ChainStage {
+    return new ChainStage(LEAKY, null, null, null, negativeSlope);
+  }
+
+  static sigmoid(): ChainStage {
+    return new ChainStage(SIGMOID, null, null, null, 0);
+  }
+}
 
 /** Everything about a chain that stays the same from call to call: checked on each call, made again on a change. */
 interface Program {
@@ -126,15 +147,15 @@ function stillValid(p: Program, x: Tensor, stages: readonly ChainStage[]): boole
   if (x.dtype !== p.dtype || stages.length !== p.kinds.length || !sameShape(x.shape, p.inputShape)) return false;
   for (let k = 0; k < stages.length; k++) {
     const s = stages[k];
-    if (s.kind === 'conv2d') {
-      const w = s.weight;
+    const kind = s.kind;
+    if (kind !== p.kinds[k]) return false;
+    if (kind === CONV) {
+      const w = s.weight as Tensor;
       const b = s.bias;
-      if (p.kinds[k] !== CONV || w !== p.weights[k] || b !== p.biases[k] || w.data !== p.storages[k][0] || !w.requiresGrad) return false;
+      if (w !== p.weights[k] || b !== p.biases[k] || w.data !== p.storages[k][0] || !w.requiresGrad) return false;
       if (b !== null && (b.data !== p.storages[k][1] || !b.requiresGrad)) return false;
-      if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, s.options)) return false;
-    } else if (s.kind === 'leakyRelu') {
-      if (p.kinds[k] !== LEAKY || s.negativeSlope !== p.givenSlopes[k]) return false;
-    } else if (p.kinds[k] !== SIGMOID) {
+      if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, s.options as Conv2dOptions)) return false;
+    } else if (kind === LEAKY && s.negativeSlope !== p.givenSlopes[k]) {
       return false;
     }
   }
@@ -150,7 +171,7 @@ function paramsLive(weight: Tensor, bias: Tensor | null): boolean {
 function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   if (x.shape.length !== 4) return null; // (3-D input records SqueezeBackward1: left to the ops)
   // the graph starts at the first conv: an activation before it would record no node (its input needs no grad)
-  if (stages[0].kind !== 'conv2d') return null;
+  if (stages[0].kind !== CONV) return null;
   const dtype = x.dtype;
   const kinds: number[] = [];
   const plans: Array<ConvPlan<Geometry> | null> = [];
@@ -167,24 +188,26 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
     let plan: ConvPlan<Geometry> | null = null;
     let slope = 0;
     let given = 0;
-    if (s.kind === 'conv2d') {
-      if (s.weight.dtype !== dtype || (s.bias !== null && s.bias.dtype !== dtype) || !paramsLive(s.weight, s.bias)) return null;
-      plan = convPlanFor(shape, dtype, s.weight, s.bias, s.options);
+    const weight = s.weight;
+    if (s.kind === CONV) {
+      if (weight === null || s.options === null) return null;
+      if (weight.dtype !== dtype || (s.bias !== null && s.bias.dtype !== dtype) || !paramsLive(weight, s.bias)) return null;
+      plan = convPlanFor(shape, dtype, weight, s.bias, s.options);
       if (plan === null || weightGradInLanes(plan.g)) return null; // (plans are made by the first unfused call)
       // each parameter once (a repeated one would need the engine's order of accumulation between its uses)
-      if (params.includes(s.weight) || (s.bias !== null && (s.bias === s.weight || params.includes(s.bias)))) return null;
-      params.push(s.weight);
+      if (params.includes(weight) || (s.bias !== null && (s.bias === weight || params.includes(s.bias)))) return null;
+      params.push(weight);
       if (s.bias !== null) params.push(s.bias);
       shape = plan.outShape;
-    } else if (s.kind === 'leakyRelu') {
+    } else if (s.kind === LEAKY) {
       given = s.negativeSlope;
       slope = leakyReluSlope(dtype, given);
     }
-    kinds.push(s.kind === 'conv2d' ? CONV : s.kind === 'leakyRelu' ? LEAKY : SIGMOID);
+    kinds.push(s.kind);
     plans.push(plan);
-    weights.push(s.kind === 'conv2d' ? s.weight : null);
-    biases.push(s.kind === 'conv2d' ? s.bias : null);
-    storages.push(s.kind === 'conv2d' ? [s.weight.data, s.bias === null ? null : s.bias.data] : [null, null]);
+    weights.push(s.kind === CONV ? weight : null);
+    biases.push(s.kind === CONV ? s.bias : null);
+    storages.push(s.kind === CONV && weight !== null ? [weight.data, s.bias === null ? null : s.bias.data] : [null, null]);
     slopes.push(slope);
     givenSlopes.push(given);
     shapes.push(shape);
