@@ -123,8 +123,8 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
     const kind = kinds[k];
     if (kind === CONV) {
       const bias = program.biases[k];
-      const w = (program.weights[k] as Tensor).values();
-      planForward(program.plans[k] as ConvPlan<Geometry>, src, w, bias === null ? null : bias.values(), out, f32, so, oo);
+      const w = (program.weights[k] as Tensor).data;
+      planForward(program.plans[k] as ConvPlan<Geometry>, src, w, bias === null ? null : bias.data, out, f32, so, oo);
     } else if (kind === LEAKY) {
       leakyReluInto(src, so, out, oo, program.sizes[k], program.slopes[k]);
     } else {
@@ -164,8 +164,15 @@ function stillValid(p: Program, x: Tensor, stages: readonly ChainStage[]): boole
 
 /** Parameters the fused backward may add into directly: leaves that require grad, dense, of one dtype. */
 function paramsLive(weight: Tensor, bias: Tensor | null): boolean {
-  if (!weight.requiresGrad || weight.gradFn !== null || !weight.isDense || weight.offset !== 0) return false;
-  return bias === null || (bias.requiresGrad && bias.gradFn === null && bias.isDense && bias.offset === 0);
+  return ownsStorage(weight) && (bias === null || ownsStorage(bias));
+}
+
+/**
+ * A leaf that requires grad and whose storage is exactly its elements in order: while its `data` stays that same
+ * storage (stillValid checks), the chain reads `data` directly.
+ */
+function ownsStorage(t: Tensor): boolean {
+  return t.requiresGrad && t.gradFn === null && t.isDense && t.offset === 0 && t.data.length === t.numel();
 }
 
 function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
@@ -292,7 +299,8 @@ class FusedChainNode extends Node {
         const weight = program.weights[k] as Tensor;
         const bias = program.biases[k];
         edge -= bias === null ? 1 : 2;
-        if (gIn !== null) planInputGrad(plan, g, weight.values(), gIn, f32);
+        // the storage the forward read (a later Module.to() gives the parameter another one)
+        if (gIn !== null) planInputGrad(plan, g, program.storages[k][0] as Storage, gIn, f32);
         // as convBackward with the plan: into .grad when it is there to add into, else a new gradient
         if (weight.requiresGrad) {
           const into = gradInto(program, edge, weight);
