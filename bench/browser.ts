@@ -16,16 +16,17 @@
  * without it. Headless flags as the end-to-end tests use them.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { Trainer } from '../src/lab/train.js';
 import { SLICE_MS, trainFor } from '../web/src/train-loop.js';
 import { fmt, markdownTable, median } from './harness.js';
+import { serveDirectory } from '../test/helpers/static-server.js';
 
 export interface BrowserResult {
   chromium: string;
@@ -50,7 +51,6 @@ export interface BrowserResult {
 const STEPS = 40_000;
 const QUERY = '?seed=0&lr=0.5&epochs=200&optimizer=adadelta&zeroGrad=1&shuffle=0&batchSize=1';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 /** A run that has not finished in this long is broken, not slow (it takes about a second). */
 const RUN_TIMEOUT_MS = 180_000;
 
@@ -65,16 +65,7 @@ function repoRoot(): string {
   return dir;
 }
 
-function serve(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    let file = join(dir, path);
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) file = join(dir, 'index.html');
-    res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
-}
+const serve = serveDirectory;
 
 /** The same steps in Node: a fresh Trainer, the worker's loop in the worker's slices. Returns µs/step and the predictions. */
 function nodeRun(): { us: number; predictions: number[] } {

@@ -112,15 +112,18 @@ function seedFor(root: Tensor): Tensor {
 
 let visitStamp = 0;
 
-/** The one node that produces an input of `node` (a chain's next link), or null at the chain's end or a fork. */
-function chainNext(node: Node): Node | null {
+/**
+ * The one node that produces an input of `node`: a chain's next link, null at the chain's end, undefined where
+ * two different nodes feed `node` (a fork: the graph is no chain).
+ */
+function chainNext(node: Node): Node | null | undefined {
   let next: Node | null = null;
   const inputs: ReadonlyArray<Tensor | null> = node.edges;
   for (let i = 0; i < inputs.length; i++) {
     const t = inputs[i];
     const child: Node | null = t === null ? null : t.gradFn;
     if (child === null || child === next) continue;
-    if (next !== null) return null;
+    if (next !== null) return undefined;
     next = child;
   }
   return next;
@@ -132,15 +135,8 @@ function chainNext(node: Node): Node | null {
  */
 function isChain(root: Node): boolean {
   for (let node: Node | null = root; node !== null;) {
-    const inputs: ReadonlyArray<Tensor | null> = node.edges;
-    let next: Node | null = null;
-    for (let i = 0; i < inputs.length; i++) {
-      const t = inputs[i];
-      const child: Node | null = t === null ? null : t.gradFn;
-      if (child === null || child === next) continue;
-      if (next !== null) return false;
-      next = child;
-    }
+    const next = chainNext(node);
+    if (next === undefined) return false;
     node = next;
   }
   return true;
@@ -315,7 +311,7 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
     rootNode.pendingGrad = seed;
     if (order === null) {
       for (let node: Node | null = rootNode; node !== null;) {
-        const next = chainNext(node);
+        const next: Node | null = chainNext(node) ?? null;
         runNode(node, retain);
         node = next;
       }
@@ -323,7 +319,7 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
       for (let k = 0; k < order.length; k++) runNode(order[k], retain);
     }
   } catch (err) {
-    if (order === null) for (let node: Node | null = rootNode; node !== null; node = chainNext(node)) node.pendingGrad = null;
+    if (order === null) for (let node: Node | null = rootNode; node !== null; node = chainNext(node) ?? null) node.pendingGrad = null;
     else for (const node of order) node.pendingGrad = null;
     throw err;
   } finally {

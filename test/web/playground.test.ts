@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -13,6 +13,7 @@ import { atlasTasks, summarizeAtlas, TUTORIAL_VARIANT } from '../../src/lab/atla
 import { TEST_MATRICES } from '../../src/lab/data.js';
 import { runTasks, runSweep } from '../../src/lab/sweep.js';
 import { predict, Trainer, type TrainConfig, type TrainResult } from '../../src/lab/train.js';
+import { serveDirectory } from '../helpers/static-server.js';
 
 // End-to-end: the playground built with Vite, served on 127.0.0.1, driven in Debian's Chromium. Every number
 // the page shows is checked against the same lab code run here in Node.
@@ -20,9 +21,6 @@ import { predict, Trainer, type TrainConfig, type TrainResult } from '../../src/
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json',
-};
 
 let outDir = '';
 let profile = '';
@@ -31,16 +29,7 @@ let base = '';
 let context: BrowserContext;
 const pageErrors: string[] = [];
 
-function serve(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    let file = join(dir, path);
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) file = join(dir, 'index.html');
-    res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
-}
+const serve = serveDirectory;
 
 async function open(query = ''): Promise<Page> {
   const page = await context.newPage();
