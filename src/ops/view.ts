@@ -1,14 +1,14 @@
 import { needsGrad, record, recordSaved } from '../autograd/record.js';
 import { type DType, allocate, parseDType } from '../tensor/dtype.js';
 import {
-  inferShape, normalizeDim, numelOf, shapeString, viewStrides,
+  inferShape, normalizeDim, numelOf, shapeString, viewStrides, isContiguousLayout,
 } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { castTo } from './kernels.js';
 
 // Views share storage and change only shape, strides and offset; their backward reshapes the gradient back.
 
-function makeView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+function makeView(x: Tensor, shape: readonly number[], strides: readonly number[] | undefined, offset: number): Tensor {
   const v = new Tensor(x.data, shape, strides, offset);
   v.base = x.base ?? x;
   return v;
@@ -237,9 +237,13 @@ class RowIterator implements IterableIterator<Tensor> {
     const i = this.#i++;
     if (needsGrad(t)) return { value: select(t, 0, i), done: false };
     const strides = t.strides;
-    this.#rowShape ??= t.shape.slice(1);
-    this.#rowStrides ??= strides.slice(1);
-    return { value: makeView(t, this.#rowShape, this.#rowStrides, t.offset + i * strides[0]), done: false };
+    if (this.#rowShape === null) {
+      this.#rowShape = t.shape.slice(1);
+      const rowStrides = strides.slice(1);
+      // a row-major row keeps its strides implicit, so every op sees at once that it is dense
+      this.#rowStrides = isContiguousLayout(this.#rowShape, rowStrides) ? null : rowStrides;
+    }
+    return { value: makeView(t, this.#rowShape, this.#rowStrides ?? undefined, t.offset + i * strides[0]), done: false };
   }
 
   [Symbol.iterator](): IterableIterator<Tensor> {

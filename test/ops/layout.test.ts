@@ -329,3 +329,28 @@ describe('grad_fn names and next_functions as PyTorch 1.13 prints them', () => {
     expect(bce.gradFn!.nextFunctions.map((n) => n.name)).toEqual(['AccumulateGrad', 'AccumulateGrad']);
   });
 });
+
+describe('iterating the first dimension (for … of)', () => {
+  it('rows are views with the values of select(0, i), contiguous or not, and requiring grad or not', () => {
+    const gen = new torch.Generator(3);
+    const base = torch.rand([4, 2, 3], { generator: gen });
+    const layouts: Array<[string, torch.Tensor]> = [
+      ['row-major', base],
+      ['transposed (rows are strided)', base.permute(0, 2, 1)],
+      ['a row-major slice at an offset', base.select(0, 1)],
+      ['requiring grad', base.detach().requiresGrad_()],
+    ];
+    for (const [, t] of layouts) {
+      const rows = [...t];
+      expect(rows.length).toBe(t.shape[0]);
+      rows.forEach((row, i) => {
+        const reference = t.select(0, i);
+        expect(row.shape).toEqual(reference.shape);
+        expect(row.toArray()).toEqual(reference.toArray());
+        expect(row.to('float64').toArray()).toEqual(reference.toArray());
+        expect(row.isContiguous()).toBe(reference.isContiguous());
+        expect(row.base).toBe(t.base ?? t);
+      });
+    }
+  });
+});
