@@ -341,6 +341,26 @@ function weightGradUniformF32(p: ConvPlan<TinyGeometry>, gv: Storage, x: Storage
 
 /** Input gradient: per pixel, for each reaching tap a column Σ over out-channels from 0, the columns added in turn. */
 export function planInputGrad(p: ConvPlan<TinyGeometry>, gv: Storage, w: Storage, gx: Storage, f32: boolean): void {
+  if (f32) {
+    inputGradF32(p, gv, w, gx);
+    return;
+  }
+  const { ig, iw, iColEnd, iPixEnd } = p;
+  let t = 0;
+  let c = 0;
+  for (let q = 0; q < iPixEnd.length; q++) {
+    let total = 0;
+    for (const colsEnd = iPixEnd[q]; c < colsEnd; c++) {
+      let col = 0;
+      for (const end = iColEnd[c]; t < end; t++) col = col + w[iw[t]] * gv[ig[t]];
+      total = total + col;
+    }
+    gx[q] = total;
+  }
+}
+
+/** planInputGrad for float32, apart so that its loops carry no dtype test: each step rounded as PyTorch's. */
+function inputGradF32(p: ConvPlan<TinyGeometry>, gv: Storage, w: Storage, gx: Storage): void {
   const { ig, iw, iColEnd, iPixEnd } = p;
   const f = Math.fround;
   let t = 0;
@@ -349,14 +369,8 @@ export function planInputGrad(p: ConvPlan<TinyGeometry>, gv: Storage, w: Storage
     let total = 0;
     for (const colsEnd = iPixEnd[q]; c < colsEnd; c++) {
       let col = 0;
-      const end = iColEnd[c];
-      if (f32) {
-        for (; t < end; t++) col = f(col + w[iw[t]] * gv[ig[t]]);
-        total = f(total + col);
-      } else {
-        for (; t < end; t++) col = col + w[iw[t]] * gv[ig[t]];
-        total = total + col;
-      }
+      for (const end = iColEnd[c]; t < end; t++) col = f(col + w[iw[t]] * gv[ig[t]]);
+      total = f(total + col);
     }
     gx[q] = total;
   }

@@ -157,6 +157,12 @@ export function convPlanFor(
 /** True when `options` give the stride, padding and dilation `plan` was made for (and no channel groups). */
 export function planOptionsMatch(plan: ConvPlan<Geometry>, options: Conv2dOptions): boolean {
   const o = plan.options;
+  const st = options.stride;
+  const pd = options.padding;
+  // the layers' form (stride and padding as pairs, no dilation or groups), read without the general parsing
+  if (options.dilation === undefined && options.groups === undefined && Array.isArray(st) && Array.isArray(pd)) {
+    return st[0] === o[0] && st[1] === o[1] && pd[0] === o[2] && pd[1] === o[3] && o[4] === 1 && o[5] === 1;
+  }
   return (options.groups === undefined || options.groups === 1) &&
     rawPair(options.stride, 0, 1) === o[0] && rawPair(options.stride, 1, 1) === o[1] &&
     rawPair(options.padding, 0, 0) === o[2] && rawPair(options.padding, 1, 0) === o[3] &&
