@@ -32,7 +32,11 @@ function attach(
   output: Tensor, name: string, inputs: Array<Tensor | null>, fn: BackwardFn | SavedBackwardFn<unknown>, saved: unknown,
 ): Tensor {
   if (!isGradEnabled()) return output;
-  // The node keeps the inputs array itself (ops pass a fresh one), with inputs that need no grad nulled out.
+  return recordNode(output, name, inputs, fn, saved);
+}
+
+/** Nulls, in place, the inputs that need no gradient; true when any input still needs one. */
+export function keepInputsNeedingGrad(inputs: Array<Tensor | null>): boolean {
   let any = false;
   for (let i = 0; i < inputs.length; i++) {
     const t = inputs[i];
@@ -40,7 +44,18 @@ function attach(
     if (t.requiresGrad) any = true;
     else inputs[i] = null;
   }
-  if (!any) return output;
+  return any;
+}
+
+/**
+ * `recordSaved` whatever the grad mode: for a graph that was already recorded in another form and is now spelled
+ * out op by op (a fused chain unfolding, src/ops/fused-chain.ts).
+ */
+export function recordNode(
+  output: Tensor, name: string, inputs: Array<Tensor | null>, fn: BackwardFn | SavedBackwardFn<unknown>, saved: unknown,
+): Tensor {
+  // The node keeps the inputs array itself (ops pass a fresh one), with inputs that need no grad nulled out.
+  if (!keepInputsNeedingGrad(inputs)) return output;
   output.requiresGrad = true;
   const node = new Node(name, inputs, fn, saved);
   node.borrowsGrad = true;

@@ -6,6 +6,7 @@
  * backend, without their seven loop levels of bookkeeping, which cost more than the handful of multiply-adds.
  */
 import type { Storage } from '../tensor/dtype.js';
+import { sameShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** The shape of a conv2d call, as conv.ts resolves it. */
@@ -54,12 +55,6 @@ export interface ConvPlan<G extends TinyGeometry> {
 
 /** Up to 4 plans per weight (a layer called with a few input sizes in turn keeps one for each). */
 const plans = new WeakMap<Tensor, Array<ConvPlan<TinyGeometry>>>();
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * The plan kept for this weight, if it was made for exactly this call: the same input shape, weight shape, bias

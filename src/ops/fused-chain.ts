@@ -15,8 +15,10 @@
  */
 import { ADDED_TO_GRAD, leafGradBuffer } from '../autograd/engine.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
+import { keepInputsNeedingGrad, recordNode } from '../autograd/record.js';
 import { Node } from '../autograd/node.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
+import { numelOf, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
   leakyReluGrad, leakyReluGradInto, leakyReluInto, leakyReluSlope, sigmoidBackward, sigmoidGradInto, sigmoidInto,
@@ -218,7 +220,7 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
     slopes.push(slope);
     givenSlopes.push(given);
     shapes.push(shape);
-    sizes.push(shape.reduce((a, b) => a * b, 1));
+    sizes.push(numelOf(shape));
   }
   const offsets: number[] = [];
   let packedSize = 0;
@@ -235,12 +237,6 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   };
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** What the fused backward answers when every parameter's gradient went straight into its `.grad`: nothing to pass on. */
 const NOTHING_LEFT: ReadonlyArray<Tensor | null> = Object.freeze([]);
@@ -349,7 +345,7 @@ class FusedChainNode extends Node {
         const plan = program.plans[k] as ConvPlan<Geometry>;
         const s: ConvSaved = { g: plan.g, x: current.values(), w: weight.values(), input: current, weight, bias, plan };
         name = 'ConvolutionBackward0';
-        inputs = [current.requiresGrad ? current : null, weight, bias];
+        inputs = [current, weight, bias];
         fn = convBackward;
         saved = s;
       } else if (kinds[k] === LEAKY) {
@@ -365,15 +361,13 @@ class FusedChainNode extends Node {
       }
       if (last) {
         // this node becomes the last op's own node
+        keepInputsNeedingGrad(inputs);
         this.edgeList = inputs;
         this.backwardFn = released ? null : (fn as typeof this.backwardFn);
         this.saved = released ? null : saved;
       } else {
-        const node = new Node(name, inputs, fn as (g: Tensor, saved: unknown) => ReadonlyArray<Tensor | null> | Tensor, saved);
-        node.borrowsGrad = true;
-        if (released) node.release();
-        out.requiresGrad = true;
-        out.gradFn = node;
+        recordNode(out, name, inputs, fn as (g: Tensor, saved: unknown) => ReadonlyArray<Tensor | null> | Tensor, saved);
+        if (released) out.gradFn?.release();
       }
       current = out;
     }
