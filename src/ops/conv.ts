@@ -205,12 +205,7 @@ export function convBackward(grad: Tensor, s: ConvSaved): Array<Tensor | null> {
 export function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Tensor, direct: boolean, plan: ConvPlan<Geometry> | null): Tensor {
   const f32 = g.dtype === 'float32';
   const lanes = weightGradInLanes(g);
-  if (plan !== null && !lanes) {
-    const into = direct ? leafGradBuffer(weight) : null;
-    const gw = into ?? allocate(g.dtype, numelOf(weight.shape));
-    planWeightGrad(plan, gv, x, gw, into !== null, f32);
-    return into !== null ? ADDED_TO_GRAD : new Tensor(gw, weight.shape);
-  }
+  if (plan !== null && !lanes) return planWeightGradient(plan, gv, x, 0, weight, direct ? leafGradBuffer(weight) : null);
   const native = !g.mkldnn && g.dh === 1 && g.dw === 1 && !lanes;
   const into = direct && native ? leafGradBuffer(weight) : null;
   if (into === null) return new Tensor(weightGrad(g, gv, x), weight.shape);
@@ -219,17 +214,35 @@ export function weightGradient(g: Geometry, gv: Storage, x: Storage, weight: Ten
   return ADDED_TO_GRAD;
 }
 
+/**
+ * A plan's weight gradient (input read from `x` at offset `xo`): added into `into`, the weight's `.grad` storage,
+ * when it is given (then ADDED_TO_GRAD), else as a new tensor.
+ */
+export function planWeightGradient(
+  plan: ConvPlan<Geometry>, gv: Storage, x: Storage, xo: number, weight: Tensor, into: Storage | null,
+): Tensor {
+  const gw = into ?? allocate(plan.g.dtype, numelOf(weight.shape));
+  planWeightGrad(plan, gv, x, gw, into !== null, plan.g.dtype === 'float32', xo);
+  return into !== null ? ADDED_TO_GRAD : new Tensor(gw, weight.shape);
+}
+
 /** Float32 weight gradients OpenBLAS sums over 16 lanes: they keep weightGrad's own loop (no plan). */
 export function weightGradInLanes(g: Geometry): boolean {
   return g.dtype === 'float32' && tnLanes(true, g.C * g.KH * g.KW, g.CO, g.OH * g.OW);
 }
 
 /** The bias's gradient as a tensor, or added into bias.grad when it is a single sum (one channel). */
-export function biasGradient(g: Geometry, gv: Storage, bias: Tensor, direct: boolean): Tensor {
-  const into = direct && !g.mkldnn && g.CO === 1 ? leafGradBuffer(bias) : null;
+export function biasGradient(
+  g: Geometry, gv: Storage, bias: Tensor, direct: boolean, into = direct && biasAddsIntoGrad(g) ? leafGradBuffer(bias) : null,
+): Tensor {
   if (into === null) return new Tensor(biasGrad(g, gv), bias.shape);
   into[0] += sumAll(gv, g.N * g.OH * g.OW);
   return ADDED_TO_GRAD;
+}
+
+/** Whether the bias gradient may be added straight into `.grad`: a single sum (one channel, the native order). */
+export function biasAddsIntoGrad(g: Geometry): boolean {
+  return !g.mkldnn && g.CO === 1;
 }
 
 // ---------------------------------------------------------------- forward

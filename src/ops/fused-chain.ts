@@ -24,10 +24,10 @@ import {
   leakyReluGrad, leakyReluGradInto, leakyReluInto, leakyReluSlope, sigmoidBackward, sigmoidGradInto, sigmoidInto,
 } from './activation.js';
 import {
-  type Conv2dOptions, type ConvSaved, type Geometry, biasGradient, convBackward, convPlanFor, planOptionsMatch, weightGradInLanes,
+  type Conv2dOptions, type ConvSaved, type Geometry, biasAddsIntoGrad, biasGradient, convBackward, convPlanFor, planOptionsMatch,
+  planWeightGradient, weightGradInLanes,
 } from './conv.js';
-import { type ConvPlan, planForward, planInputGrad, planWeightGrad } from './conv-tiny.js';
-import { sumAll } from './linalg.js';
+import { type ConvPlan, planForward, planInputGrad } from './conv-tiny.js';
 
 const CONV = 0;
 const LEAKY = 1;
@@ -298,18 +298,12 @@ class FusedChainNode extends Node {
         // the storage the forward read (a later Module.to() gives the parameter another one)
         if (gIn !== null) planInputGrad(plan, g, program.storages[k][0] as Storage, gIn, f32);
         // as convBackward with the plan: into .grad when it is there to add into, else a new gradient
-        if (weight.requiresGrad) {
-          const into = gradInto(program, edge, weight);
-          const gw = into ?? allocate(dtype, weight.numel());
-          planWeightGrad(plan, g, input, gw, into !== null, f32, io);
-          if (into === null) (results ??= this.#noResults())[edge] = new Tensor(gw, weight.shape);
-        } else {
-          (results ??= this.#noResults())[edge] = null;
-        }
+        const gw = weight.requiresGrad ? planWeightGradient(plan, g, input, io, weight, gradInto(program, edge, weight)) : null;
+        if (gw !== ADDED_TO_GRAD) (results ??= this.#noResults())[edge] = gw;
         if (bias !== null) {
-          const into = bias.requiresGrad && plan.g.CO === 1 ? gradInto(program, edge + 1, bias) : null;
-          if (into !== null) into[0] += sumAll(g, plan.g.N * plan.g.OH * plan.g.OW);
-          else (results ??= this.#noResults())[edge + 1] = bias.requiresGrad ? biasGradient(plan.g, g, bias, true) : null;
+          const into = bias.requiresGrad && biasAddsIntoGrad(plan.g) ? gradInto(program, edge + 1, bias) : null;
+          const gb = bias.requiresGrad ? biasGradient(plan.g, g, bias, true, into) : null;
+          if (gb !== ADDED_TO_GRAD) (results ??= this.#noResults())[edge + 1] = gb;
         }
       } else if (gIn !== null) {
         if (kind === LEAKY) leakyReluGradInto(g, 0, input, io, gIn, n, program.slopes[k]);
