@@ -1,3 +1,5 @@
+import { twoProductError } from '../random/rounding.js';
+
 /**
  * `base ** n` for a whole number `n`, correctly rounded: exponentiation by squaring in double-double arithmetic
  * (about 106 bits), rounded once at the end. Adam's bias corrections `1 - beta ** step` need it: JavaScript's
@@ -8,61 +10,28 @@
  * bit may be off (harmless for `1 - beta ** n`). The result depends only on `base` and `n`.
  */
 export function powInt(base: number, n: number): number {
-  if (!Number.isInteger(n) || n < 0 || n > Number.MAX_SAFE_INTEGER) return Math.pow(base, n);
-  const SPLIT = 134217729; // 2^27 + 1: Veltkamp's splitter for Dekker's exact product
-  let rh = 1;
-  let rl = 0;
-  let bh = base;
-  let bl = 0;
-  let k = n;
-  while (k > 0) {
-    if (k % 2 === 1) {
-      // (rh + rl) * (bh + bl) in double-double
-      const p = rh * bh;
-      let t = SPLIT * rh;
-      const xh = t - (t - rh);
-      const xl = rh - xh;
-      t = SPLIT * bh;
-      const yh = t - (t - bh);
-      const yl = bh - yh;
-      const e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl + (rh * bl + rl * bh);
-      rh = p + e;
-      rl = e - (rh - p);
-    }
-    k = Math.floor(k / 2);
-    if (k > 0) {
-      // (bh + bl)^2 in double-double
-      const p = bh * bh;
-      const t = SPLIT * bh;
-      const xh = t - (t - bh);
-      const xl = bh - xh;
-      const e = ((xh * xh - p) + 2 * xh * xl) + xl * xl + 2 * bh * bl;
-      bh = p + e;
-      bl = e - (bh - p);
-    }
-  }
-  return rh + rl;
+  return new PowCache(base).pow(n); // (the squares it keeps beyond n's highest bit are never read)
 }
 
 /**
  * `powInt(base, n)` for one base and many `n` (Adam's `beta ** step` at every step): the squares
- * base^(2^j) are kept, so each call multiplies only the factors of n's set bits. The operations are the same as
- * powInt's, in the same order, so the results are identical.
+ * base^(2^j) are kept, so each call multiplies only the factors of n's set bits.
  */
 export class PowCache {
   /** base^(2^j) as double-double: hi at 2j, lo at 2j+1. */
   private readonly squares: Float64Array;
-  private lastN = -1;
+  private lastN = NaN; // no n equals it, so the first call computes
   private lastValue = NaN;
 
   constructor(readonly base: number) {
-    const SPLIT = 134217729;
+    const SPLIT = 134217729; // 2^27 + 1: Veltkamp's splitter
     const sq = new Float64Array(2 * 54);
     let bh = base;
     let bl = 0;
     for (let j = 0; j < 54; j++) {
       sq[2 * j] = bh;
       sq[2 * j + 1] = bl;
+      // (bh + bl)^2 in double-double, the square's cross term taken once, doubled
       const p = bh * bh;
       const t = SPLIT * bh;
       const xh = t - (t - bh);
@@ -77,7 +46,6 @@ export class PowCache {
   pow(n: number): number {
     if (n === this.lastN) return this.lastValue;
     if (!Number.isInteger(n) || n < 0 || n > Number.MAX_SAFE_INTEGER) return Math.pow(this.base, n);
-    const SPLIT = 134217729;
     const sq = this.squares;
     let rh = 1;
     let rl = 0;
@@ -86,14 +54,9 @@ export class PowCache {
       if (k % 2 === 1) {
         const bh = sq[2 * j];
         const bl = sq[2 * j + 1];
+        // (rh + rl) * (bh + bl) in double-double
         const p = rh * bh;
-        let t = SPLIT * rh;
-        const xh = t - (t - rh);
-        const xl = rh - xh;
-        t = SPLIT * bh;
-        const yh = t - (t - bh);
-        const yl = bh - yh;
-        const e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl + (rh * bl + rl * bh);
+        const e = twoProductError(rh, bh, p) + (rh * bl + rl * bh);
         rh = p + e;
         rl = e - (rh - p);
       }

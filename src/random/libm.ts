@@ -5,23 +5,12 @@
  * make float64 `randn` differ from PyTorch's in about 6% of values. Evaluating in double-double arithmetic
  * leaves only the rare arguments where glibc itself is not correctly rounded.
  */
+import { twoProductError } from './rounding.js';
 
 // A double-double value is hi + lo with |lo| <= ulp(hi) / 2. The helpers return through these two slots
 // rather than allocating a pair per operation.
 let rh = 0;
 let rl = 0;
-
-const SPLITTER = 134217729; // 2^27 + 1
-
-function twoProductError(a: number, b: number, p: number): number {
-  let t = SPLITTER * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLITTER * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  return ah * bh - p + ah * bl + al * bh + al * bl;
-}
 
 function ddAdd(ah: number, al: number, bh: number, bl: number): void {
   const s = ah + bh;

@@ -54,6 +54,20 @@ export function fmaFloat32(a: number, b: number, c: number): number {
 }
 
 const SPLITTER = 134217729; // 2^27 + 1, Veltkamp's constant for splitting a double into two 26-bit halves
+
+/**
+ * Dekker's TwoProduct: for p = a * b rounded, the exact error a·b − p (a double-double's low part), from a and b
+ * split into 26-bit halves. Exact unless a product of halves overflows or underflows.
+ */
+export function twoProductError(a: number, b: number, p: number): number {
+  let t = SPLITTER * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLITTER * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  return ah * bh - p + ah * bl + al * bh + al * bl;
+}
 // Beyond these magnitudes the splitting overflows or the product's error underflows; the BigInt path is used.
 const SAFE_MAX = 2 ** 995;
 const SAFE_MIN = 2 ** -968;
@@ -74,14 +88,7 @@ export function fmaFloat64(a: number, b: number, c: number): number {
   ) {
     return fmaExact(a, b, c);
   }
-  // Dekker's TwoProduct: a * b = p + e exactly.
-  let t = SPLITTER * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLITTER * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  const e = ah * bh - p + ah * bl + al * bh + al * bl;
+  const e = twoProductError(a, b, p);
   // Boldo–Melquiond: (p + c) by TwoSum, the two small parts added rounded to odd, one final rounding.
   const th = c + p;
   const bv = th - c;

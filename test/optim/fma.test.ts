@@ -185,4 +185,11 @@ describe('powInt', () => {
     expect(powInt(0.5, 1074)).toBe(5e-324);
     expect(powInt(2, 10)).toBe(1024);
   });
+
+  it('leaves negative and fractional exponents to Math.pow, on the first call of a cache too', () => {
+    for (const n of [-1, -3, 0.5, 2.5]) {
+      expect(powInt(2, n), `2^${n}`).toBe(Math.pow(2, n));
+      expect(new PowCache(2).pow(n), `fresh cache, 2^${n}`).toBe(Math.pow(2, n));
+    }
+  });
 });
