@@ -1,14 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { writeFileAtomic } from '../../io/files.js';
 import { type AtlasResult, atlasTasks, DEFAULT_VARIANTS, summarizeAtlas, type Variant } from '../../lab/atlas.js';
-import { defaultWorkerCount, runTasksOnWorkers } from '../../lab/sweep-worker.js';
+import { defaultWorkerCount } from '../../lab/sweep-worker.js';
 import type { Io } from '../errors.js';
 import { parseInteger, parseIntegerList } from '../options.js';
 import { atlasText } from '../render/atlas-text.js';
 import { plural, seedList } from '../render/lab-format.js';
 import { checkOutputFile } from '../render/output-files.js';
-import { createRunProgress } from '../render/run-progress.js';
 import { HELD_OUT_HELP } from './ablate.js';
+import { runOnWorkersWithProgress } from './worker-runs.js';
 
 export interface AtlasOptions {
   seeds: number[];
@@ -53,15 +53,7 @@ export async function runAtlas(o: AtlasOptions, io: Io): Promise<number> {
   const workers = Math.min(o.workers ?? defaultWorkerCount(), tasks.length);
   io.out(`atlas: seeds ${seedList(seeds)}, ${plural(o.variants.length, 'procedure', 'procedures')} ` +
     `(${o.variants.map((v) => v.id).join(', ')}): ${plural(tasks.length, 'training run', 'training runs')} on ${plural(workers, 'worker thread', 'worker threads')}`);
-  const progress = createRunProgress(tasks.reduce((s, t) => s + Math.max(...t.evalAt), 0), { enabled: io.isTTY, label: 'atlas' });
-  const start = performance.now();
-  let outcomes;
-  try {
-    outcomes = await runTasksOnWorkers(tasks, { workers, onProgress: (done) => progress.update(done) });
-  } finally {
-    progress.stop();
-  }
-  const seconds = (performance.now() - start) / 1000;
+  const { outcomes, seconds } = await runOnWorkersWithProgress(tasks, workers, { enabled: io.isTTY, label: 'atlas' });
   const atlas = summarizeAtlas(seeds, o.variants, outcomes);
   io.out('');
   for (const line of atlasText(atlas)) io.out(line);

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { heatmapSpec } from '../../charts/specs.js';
 import { writeFileAtomic } from '../../io/files.js';
-import { defaultWorkerCount, runTasksOnWorkers } from '../../lab/sweep-worker.js';
+import { defaultWorkerCount } from '../../lab/sweep-worker.js';
 import { type SweepConfig, type SweepResult, summarizeSweep, sweepTasks } from '../../lab/sweep.js';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../../lab/train.js';
 import type { Io } from '../errors.js';
@@ -9,9 +9,9 @@ import { parseChoice, parseInteger, parseIntegerList, parseNumberList } from '..
 import { optimizerTitle, pct, plural } from '../render/lab-format.js';
 import { checkOutputFile } from '../render/output-files.js';
 import { writePlot } from '../render/plot-file.js';
-import { createRunProgress } from '../render/run-progress.js';
 import { formatTable } from '../render/table.js';
 import { HELD_OUT_HELP } from './ablate.js';
+import { runOnWorkersWithProgress } from './worker-runs.js';
 
 export interface SweepOptions {
   lr: number[];
@@ -62,15 +62,7 @@ export async function runSweepCommand(o: SweepOptions, io: Io): Promise<number> 
       `${plural(config.seeds.length, 'seed', 'seeds')}${o.shuffle ? ', shuffled' : ''}${o.batchSize > 1 ? `, batch size ${o.batchSize}` : ''}: ` +
       `${plural(tasks.length, 'training run', 'training runs')} of ${Math.max(...config.epochs)} epochs on ${plural(workers, 'worker thread', 'worker threads')}`);
   }
-  const progress = createRunProgress(tasks.length * Math.max(...config.epochs), { enabled: io.isTTY && !quiet, label: 'sweep' });
-  const start = performance.now();
-  let outcomes;
-  try {
-    outcomes = await runTasksOnWorkers(tasks, { workers, onProgress: (done) => progress.update(done) });
-  } finally {
-    progress.stop();
-  }
-  const seconds = (performance.now() - start) / 1000;
+  const { outcomes, seconds } = await runOnWorkersWithProgress(tasks, workers, { enabled: io.isTTY && !quiet, label: 'sweep' });
   const result = summarizeSweep(config, outcomes);
   const header = ['lr \\ epochs', ...config.epochs.map(String)];
   const rows = config.lrs.map((lr) => [String(lr), ...config.epochs.map((e) => {
