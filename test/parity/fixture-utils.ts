@@ -1,23 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { tensor, type Tensor } from '../../src/index.js';
 
-export interface FixtureTensor {
-  shape: number[];
-  dtype: 'float32' | 'float64';
-  data: number[];
-}
-
-/** Python's json module writes NaN and ±Infinity as bare words; read them back as numbers. */
-export function loadFixture<T>(name: string): T {
-  const text = readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
-  const quoted = text.replace(/(?<=[\s[:,])(-?Infinity|NaN)(?=[\s,\]}])/g, '"$1"');
-  return JSON.parse(quoted, (_, v: unknown) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v)) as T;
-}
-
-export function fromFixture(t: FixtureTensor, requiresGrad = false): Tensor {
-  return tensor(Float64Array.from(t.data), { dtype: t.dtype, requiresGrad: false }).reshape(t.shape).detach().requiresGrad_(requiresGrad);
-}
+// The fixtures are read as everywhere else in the tests (test/helpers/fixtures.ts).
+export { type FixtureTensor, fromFixture, loadFixture } from '../helpers/fixtures.js';
 
 /** Elementwise |a-e| ≤ atol + rtol·|e|, reporting the worst index on failure. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol = 0, what = ''): void {

@@ -2,16 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { expectClose, type FixtureTensor, fromFixture, loadFixture } from './fixture-utils.js';
+import type { OpCase } from '../helpers/fixtures.js';
+import { expectClose, fromFixture, loadFixture } from './fixture-utils.js';
 
-interface OpCase {
-  name: string;
-  args: Record<string, number | string>;
-  inputs: FixtureTensor[];
-  output: FixtureTensor;
-  grad_output: FixtureTensor;
-  grad_inputs: Array<FixtureTensor | null>;
-}
 const F = torch.nn.functional;
 const ops = loadFixture<{ cases: OpCase[] }>('ops.json');
 
