@@ -35,6 +35,9 @@ export interface TutorialResult {
 const TARGET_US = 2.5;
 const TARGET_RATIO = 7;
 const TARGET_CONV = 5;
+/** Untimed runs after each full collection, before the timed one (see runTutorialBench). */
+const WARM_RUNS = 3;
+const WARM_EPOCHS = 10;
 
 export function runTutorialBench(repeats: number): TutorialResult {
   const { init, falseSet } = floorInputs(0);
@@ -48,15 +51,23 @@ export function runTutorialBench(repeats: number): TutorialResult {
   let floorParams: ArrayLike<number> = [];
   // A full collection before each timed run (the bench runs with --expose-gc): the run before leaves a model and
   // data sets of garbage, and collecting them during the next run (incremental marking slows every allocation and
-  // write) would be charged to whichever side allocates, not to the one that made the garbage.
+  // write) would be charged to whichever side allocates, not to the one that made the garbage. A full collection
+  // also throws away optimised code that embedded objects of the run before (V8 deoptimises it: "weak objects"),
+  // so each side then runs a few short untimed runs to be optimised again: timed straight after a collection, the
+  // floor measured 2-3 times its steady cost (the first 4,000 steps after it ran at about 15 times), which made
+  // every ratio against it look far better than it is.
   const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
-  for (let r = 0; r < repeats + 1; r++) {
+  const warm = (run: () => unknown) => {
     collect();
+    for (let k = 0; k < WARM_RUNS; k++) run();
+  };
+  for (let r = 0; r < repeats + 1; r++) {
+    warm(() => runFloor(init, falseSet, WARM_EPOCHS));
     const f = runFloor(init, falseSet);
     const setup = setUpTutorial(0);
-    collect();
+    warm(() => runTutorial(0, WARM_EPOCHS));
     const e = runTutorial(0, 200, setup);
-    collect();
+    warm(() => runTrainer(0, WARM_EPOCHS));
     const t = runTrainer(0);
     if (r === 0) continue; // warm-up
     floor.push((f.seconds * 1e6) / f.steps);
