@@ -181,7 +181,7 @@ export class Conv2d extends Module {
   }
 
   override chainStage(): ChainStage | null {
-    if (this.forward !== Conv2d.prototype.forward) return null;
+    if (this.forward !== CONV2D_FORWARD) return null;
     const stage = this.#stage;
     stage.weight = this.weight;
     stage.bias = this.bias;
@@ -206,6 +206,9 @@ export class Conv2d extends Module {
     return s;
   }
 }
+// A layer's own forward, read once: a chain stage is fused only while forward is not replaced (reading it through
+// `Class.prototype` in chainStage() costs a generic property load on every training step).
+const CONV2D_FORWARD = Conv2d.prototype.forward;
 
 /** Fully connected layer (PyTorch's nn.Linear): y = x·Wᵀ + b with W [out, in], PyTorch's default init. */
 export class Linear extends Module {
@@ -250,7 +253,7 @@ export class LeakyReLU extends Module {
   }
 
   override chainStage(): ChainStage | null {
-    if (this.forward !== LeakyReLU.prototype.forward) return null;
+    if (this.forward !== LEAKY_RELU_FORWARD) return null;
     this.#stage.negativeSlope = this.negativeSlope;
     return this.#stage;
   }
@@ -263,6 +266,7 @@ export class LeakyReLU extends Module {
     return `negative_slope=${pyFloat(this.negativeSlope)}`;
   }
 }
+const LEAKY_RELU_FORWARD = LeakyReLU.prototype.forward;
 
 export class ReLU extends Module {
   static readonly typeName = 'ReLU';
@@ -278,13 +282,14 @@ export class Sigmoid extends Module {
   static readonly typeName = 'Sigmoid';
 
   override chainStage(): ChainStage | null {
-    return this.forward === Sigmoid.prototype.forward ? SIGMOID_STAGE : null;
+    return this.forward === SIGMOID_FORWARD ? SIGMOID_STAGE : null;
   }
 
   forward(input: Tensor): Tensor {
     return sigmoid(input);
   }
 }
+const SIGMOID_FORWARD = Sigmoid.prototype.forward;
 
 export class Tanh extends Module {
   static readonly typeName = 'Tanh';
