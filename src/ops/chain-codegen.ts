@@ -83,7 +83,8 @@ import type { ConvPlan, TinyGeometry } from './conv-tiny.js';
 import { ceilLog2 } from './linalg.js';
 
 /**
- * `enabled`: generate and run the chain's code (tests switch it off to compare with the interpreted kernels).
+ * `enabled`: generate the chain's code when it is compiled, and run it on each call (tests and the A/B bench switch it
+ * off to compare with the interpreted kernels; a chain compiled while it was off keeps the interpreted ones).
  * `maxTerms`: the largest chain, in multiply-adds and elements per function, that gets generated code; bigger
  * ones keep the interpreted kernels (code size grows with it, the gain does not).
  * `evalRefused`: set once `new Function` has thrown EvalError (a page whose Content-Security-Policy lacks
@@ -147,7 +148,7 @@ const BACKWARD_PARAMS = ['grad', 'x', 'xo', 'packed', 'y', 'p', 'grads'];
  * goes first.
  */
 const made = new Map<string, ChainKernels>();
-const MAX_MADE = 32;
+const MAX_MADE = 16;
 
 /** The generated kernels of a chain, or null when it is too big, switched off, or `new Function` is refused. */
 export function generateChainKernels(layout: ChainLayout): ChainKernels | null {
