@@ -5,7 +5,10 @@
  * forward computes every stage with the ops' own kernels into its own storage, and records a single node; its
  * backward runs the stages' gradients back to back, with pooled buffers between them, adding each parameter's
  * gradient into its `.grad` as the separate nodes would. The numbers are the separate ops' bit for bit (the
- * same kernels, the same order); what is left out is only the bookkeeping.
+ * same kernels, the same order); what is left out is only the bookkeeping. Small chains go further: their forward
+ * and backward are generated as straight-line JavaScript when the chain is compiled (src/ops/chain-codegen.ts),
+ * with the same arithmetic in the same order; the interpreted kernels here remain for bigger chains, for a
+ * backward that cannot add every gradient into `.grad`, and where `new Function` is not allowed.
  *
  * The graph still reads as PyTorch's: the node has the last op's name, and the first look at its `inputs` (or
  * `nextFunctions`) unfolds it into the real ops — the intermediate tensors and their nodes, made from the saved
@@ -27,6 +30,7 @@ import {
   type Conv2dOptions, type ConvSaved, type Geometry, biasAddsIntoGrad, biasGradient, convBackward, convPlanFor, planOptionsMatch,
   planWeightGradient, weightGradInLanes,
 } from './conv.js';
+import { type ChainKernels, type StageCode, chainCodegen, generateChainKernels } from './chain-codegen.js';
 import { type ConvPlan, planForward, planInputGrad } from './conv-tiny.js';
 
 const CONV = 0;
@@ -93,6 +97,15 @@ interface Program {
   readonly gradInto: Array<Storage | null>;
   /** The parameters in stage order, weight then bias: the node's edges. */
   readonly params: readonly Tensor[];
+  /** Their storages when compiled, in the same order (what the generated kernels read). */
+  readonly paramStorages: readonly Storage[];
+  /**
+   * The chain's generated forward and backward (src/ops/chain-codegen.ts), or null: the interpreted kernels run.
+   * `gradStorages` is where a backward collects the `.grad` storages the generated one adds into (one per chain,
+   * as gradScratch).
+   */
+  readonly kernels: ChainKernels | null;
+  readonly gradStorages: Storage[];
   /** PyTorch's name of the last stage's node, which the fused node carries. */
   readonly name: string;
 }
@@ -112,12 +125,28 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
     if (program === null) return null;
     programs.set(stages, program);
   }
+  const last = program.kinds.length - 1;
+  const packed = allocate(program.dtype, program.packedSize);
+  const result = allocate(program.dtype, program.sizes[last]);
+  const kernels = program.kernels;
+  if (kernels !== null && chainCodegen.enabled) {
+    kernels.forward(x.values(), 0, program.paramStorages, packed, result);
+    chainCodegen.runs.forward++;
+  } else {
+    forwardStages(program, x.values(), packed, result);
+  }
+  const y = new Tensor(result, program.shapes[last]);
+  y.requiresGrad = true;
+  y.gradFn = new FusedChainNode(program, x, packed, y);
+  return y;
+}
+
+/** The interpreted forward: each stage's kernel in turn, from the input `x` into `packed` and the last into `result`. */
+function forwardStages(program: Program, x: Storage, packed: Storage, result: Storage): void {
   const f32 = program.dtype === 'float32';
   const kinds = program.kinds;
   const last = kinds.length - 1;
-  const packed = allocate(program.dtype, program.packedSize);
-  const result = allocate(program.dtype, program.sizes[last]);
-  let src = x.values();
+  let src = x;
   let so = 0;
   for (let k = 0; k <= last; k++) {
     const out = k === last ? result : packed;
@@ -135,10 +164,6 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
     src = out;
     so = oo;
   }
-  const y = new Tensor(result, program.shapes[last]);
-  y.requiresGrad = true;
-  y.gradFn = new FusedChainNode(program, x, packed, y);
-  return y;
 }
 
 /**
@@ -231,9 +256,19 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   const last = kinds[kinds.length - 1];
   const name = last === CONV ? 'ConvolutionBackward0' : last === LEAKY ? 'LeakyReluBackward0' : 'SigmoidBackward0';
   const gradScratch = sizes.slice(0, -1).map((n) => allocate(dtype, n));
+  const stageCodes = kinds.map((kind, k): StageCode => {
+    const plan = plans[k];
+    if (kind === CONV && plan !== null) {
+      return { kind: 'conv', plan, hasBias: biases[k] !== null, biasIntoGrad: biasAddsIntoGrad(plan.g) };
+    }
+    return kind === LEAKY ? { kind: 'leaky', slope: slopes[k] } : { kind: 'sigmoid' };
+  });
+  const kernels = generateChainKernels({ dtype, stages: stageCodes, inputSize: numelOf(x.shape), sizes, offsets });
   return {
     dtype, inputShape: x.shape.slice(), kinds, plans, weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
     gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
+    // (gradStorages: placeholders, each replaced before a generated backward reads it)
+    paramStorages: params.map((p) => p.data), kernels, gradStorages: params.map(() => allocate(dtype, 0)),
   };
 }
 
@@ -276,6 +311,12 @@ class FusedChainNode extends Node {
   /** The chain's backward: the stages' gradients in reverse order, each as its op's backward computes it. */
   backwardStages(grad: Tensor): ReadonlyArray<Tensor | null> {
     const { program, packed } = this;
+    const generated = program.kernels?.backward ?? null;
+    if (generated !== null && chainCodegen.enabled && this.#gradsAllInto()) {
+      generated(grad.values(), this.input.values(), 0, packed, this.output.data, program.paramStorages, program.gradStorages);
+      chainCodegen.runs.backward++;
+      return NOTHING_LEFT;
+    }
     const dtype = program.dtype;
     const f32 = dtype === 'float32';
     const kinds = program.kinds;
@@ -312,6 +353,21 @@ class FusedChainNode extends Node {
       if (gIn !== null) g = gIn;
     }
     return results ?? NOTHING_LEFT;
+  }
+
+  /**
+   * Whether every parameter's gradient can be added into its `.grad` (then the interpreted backward would add them
+   * all there too, and return nothing): their storages are left in `program.gradStorages`.
+   */
+  #gradsAllInto(): boolean {
+    const program = this.program;
+    const params = program.params;
+    for (let i = 0; i < params.length; i++) {
+      const into = gradInto(program, i, params[i]);
+      if (into === null) return false;
+      program.gradStorages[i] = into;
+    }
+    return true;
   }
 
   /** An answer for every edge, each 'already added' until a stage says otherwise. */

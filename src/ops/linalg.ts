@@ -23,8 +23,8 @@ function rounding(dtype: DType): (x: number) => number {
 
 // ---------------------------------------------------------------- PyTorch's float summation order
 
-/** c10's CeilLog2, which is 1 for x ≤ 2. */
-function ceilLog2(x: number): number {
+/** c10's CeilLog2, which is 1 for x ≤ 2 (also used by chain-codegen.ts's copy of sumAll). */
+export function ceilLog2(x: number): number {
   return x <= 2 ? 1 : 32 - Math.clz32(x - 1);
 }
 
