@@ -1,4 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
+import { adadeltaF32Simd } from './adadelta-simd.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
@@ -68,7 +69,8 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
 
   /**
    * As PyTorch's step(): first every parameter's gradient is checked and its state created, then the updates run
-   * (so a bad gradient fails the step before any parameter changes), all in one call: see adadeltaGroup.
+   * (so a bad gradient fails the step before any parameter changes), all in one call: see adadeltaGroup. The
+   * float32 parameters go to the WebAssembly SIMD kernel where it gives the same bits (src/optim/adadelta-simd.ts).
    */
   protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[]): void {
     for (let j = 0; j < slots.length; j++) {
@@ -76,7 +78,10 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
       slot.live = this.bound(slot);
       if (slot.live && slot.state === null) this.createState(slot, initState);
     }
-    adadeltaGroup(slots, scalars(group), group.weightDecay !== 0, group.maximize);
+    const k = scalars(group);
+    const decay = group.weightDecay !== 0;
+    const f32Done = adadeltaF32Simd(slots, k, RHO_F, decay, group.maximize);
+    adadeltaGroup(slots, k, decay, group.maximize, f32Done);
   }
 
   protected adoptState(param: Tensor, s: ParamState): void {
@@ -101,6 +106,7 @@ const LR = 0;
 const RHO = 1;
 const EPS = 2;
 const WD = 3;
+// the float32 scalars, in the order adadeltaF32Simd takes them
 const RHO_F = 4;
 const KEEP_F = 5;
 const EPS_F = 6;
@@ -122,8 +128,8 @@ function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
 }
 
 /**
- * Updates the group's live parameters, float32 ones in the first loop, float64 ones in the second (separate
- * loops keep each one's typed-array accesses monomorphic).
+ * Updates the group's live parameters, float32 ones in the first loop (unless `f32Done`: the SIMD kernel did
+ * them), float64 ones in the second (separate loops keep each one's typed-array accesses monomorphic).
  *
  * float32: PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
  * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
@@ -136,14 +142,14 @@ function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
  * could meet the caller's inlining budget half way, leaving fmaF32 a call whose every result comes back as a
  * fresh heap number (in a profile of the tutorial's loop, the optimiser's share went from 14% to 21% that way).
  */
-function adadeltaGroup(slots: readonly Slot[], k: Float64Array, decay: boolean, maximize: boolean): void {
+function adadeltaGroup(slots: readonly Slot[], k: Float64Array, decay: boolean, maximize: boolean, f32Done: boolean): void {
   const f = Math.fround;
   const rhoF = k[RHO_F];
   const oneMinusRhoF = k[KEEP_F];
   const epsF = k[EPS_F];
   const negLrF = k[NEG_LR_F];
   const wdF = k[WD_F];
-  for (let j = 0; j < slots.length; j++) {
+  for (let j = f32Done ? slots.length : 0; j < slots.length; j++) {
     const slot = slots[j];
     if (!slot.live || !slot.f32) continue;
     const state = slot.state as unknown as AdadeltaState;

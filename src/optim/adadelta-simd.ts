@@ -1,0 +1,418 @@
+/**
+ * Adadelta's float32 update (adadeltaGroup in src/optim/adadelta.ts) as one WebAssembly SIMD kernel, four
+ * elements per instruction, for all of a group's float32 parameters in one call.
+ *
+ * Why WebAssembly: the JavaScript loop rounds every operation with `Math.fround`, which V8 compiles as a convert
+ * to float32 and back; native f32x4 operations round once, in one instruction. `f32x4.mul/add/div/sqrt` are IEEE
+ * correctly rounded, exactly what `fround(x ∘ y)` of float32 x, y gives, subnormals included (WebAssembly does
+ * not flush them). The three fused multiply-adds per element (two addcmul_, one add_ with alpha; four with weight
+ * decay) are fmaF32's fast path in f64x2: the product of two float32 values is exact in a double, the sum is
+ * rounded once to double and once to float32 (`f32x4.demote_f64x2_zero`, which rounds as fround does), and a
+ * lane whose double sum sits exactly on a float32 midpoint — where that double rounding may break the tie the
+ * wrong way — or whose result is NaN or overflows, is flagged, exactly as fmaF32 decides to take its slow path.
+ * No relaxed-simd: its fma may or may not round once, depending on the machine.
+ *
+ * A flagged lane makes the whole call a no-op for the caller (`adadeltaF32Simd` returns false before writing
+ * anything back) and the JavaScript loop redoes the group: such lanes are rare for finite values (a sum within
+ * 2^-29 of a float32 ulp of a midpoint), and NaN only ever reaches the storages through a flagged lane, so
+ * even NaN payloads are the JavaScript loop's.
+ *
+ * The kernel, `step(n, rho, keep, eps, negLr, wd, mode) → flagged` (rho, 1 − rho, eps, −lr, weight_decay as
+ * float32; mode bit 0: weight decay, bit 1: maximize), updates n elements stored in blocks of four: block v at
+ * byte 64v holds four parameters, four gradients, four square_avg and four acc_delta values, 16 bytes each.
+ * Parameters and state are copied in and out on every call: square_avg and acc_delta are user-visible tensors
+ * (loadStateDict replaces them, users read them), so nothing stays resident between steps.
+ *
+ * The module (about 1 KB) is assembled below, so there is no build step or binary file; where WebAssembly SIMD is
+ * missing, or switched off, the JavaScript loop runs. Not part of the public API.
+ */
+import type { AdadeltaState } from './adadelta.js';
+import type { Slot } from './optimizer.js';
+
+/**
+ * Whether float32 Adadelta steps may use the kernel (tests switch it off to compare with the JavaScript loop),
+ * and the most memory one group may ask of it (16 bytes per element): a module's memory never shrinks, so larger
+ * groups keep to the JavaScript loop.
+ */
+export const adadeltaSimd = { enabled: true, maxBytes: 64 << 20 };
+
+/**
+ * What the kernel did, for tests to see that it ran: group steps it completed, and calls whose flagged lanes
+ * (see above) left the group to the JavaScript loop.
+ */
+export const adadeltaSimdCounts = { done: 0, flagged: 0 };
+
+type StepFn = (n: number, rho: number, keep: number, eps: number, negLr: number, wd: number, mode: number) => number;
+
+interface Kernel { memory: WebAssembly.Memory; step: StepFn }
+
+const MODE_DECAY = 1;
+const MODE_MAXIMIZE = 2;
+
+// ------------------------------------------------------------------------------------------- assembling
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+const op = {
+  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, void: 0x40,
+  get: 0x20, set: 0x21, tee: 0x22, i32Const: 0x41, i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32And: 0x71,
+  i32Shl: 0x74, i32ShrU: 0x76,
+};
+/** SIMD instructions: prefix 0xfd, then the opcode as unsigned LEB128. */
+const simdOp = {
+  load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, i32x4Splat: 0x11, f32x4Splat: 0x13, i32x4LtS: 0x39,
+  f64x2Eq: 0x47, f64x2Ne: 0x48, and: 0x4e, andnot: 0x4f, or: 0x50, anyTrue: 0x53, demote: 0x5e, promote: 0x5f,
+  i32x4Add: 0xae, f32x4Neg: 0xe1, f32x4Sqrt: 0xe3, f32x4Add: 0xe4, f32x4Mul: 0xe6, f32x4Div: 0xe7,
+  f64x2Add: 0xf0, f64x2Sub: 0xf1, f64x2Mul: 0xf2,
+};
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** `i32.const`, its operand as signed LEB128 (a single byte only up to 63). */
+function i32Const(n: number): number[] {
+  const out: number[] = [op.i32Const];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
+    out.push(byte | 0x80);
+  }
+}
+
+function simd(code: number): number[] {
+  return [0xfd, ...uleb(code)];
+}
+
+/** A 16-byte access at a constant offset from the address on the stack (alignment hint: 16 bytes). */
+function memarg(offset: number): number[] {
+  return [4, ...uleb(offset)];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
+}
+
+/** `i8x16.shuffle` of the two vectors on the stack: result byte k is byte `lanes[k]` of (first ‖ second). */
+function shuffle(lanes: readonly number[]): number[] {
+  return [...simd(simdOp.shuffle), ...lanes];
+}
+
+const range = (from: number, count: number) => Array.from({ length: count }, (_, k) => from + k);
+/** Lanes 2, 3 of a float32 vector moved to lanes 0, 1, where `f64x2.promote_low_f32x4` reads them. */
+const HIGH_PAIR = shuffle([...range(8, 8), ...range(8, 8)]);
+/** Two half results (lanes 0, 1 of each) joined into one float32 vector. */
+const JOIN_PAIRS = shuffle([...range(0, 8), ...range(16, 8)]);
+/** The low 32 bits of each of two f64x2 masks' lanes: one i32x4 mask, in element order. */
+const JOIN_MASKS = shuffle([...range(0, 4), ...range(8, 4), ...range(16, 4), ...range(24, 4)]);
+
+function v128Const(bytes: readonly number[]): number[] {
+  return [...simd(simdOp.const), ...bytes];
+}
+const ZERO = v128Const(new Array<number>(16).fill(0));
+const i32x4Const = (lanes: readonly number[]) => v128Const(lanes.flatMap((x) => [x & 0xff, (x >> 8) & 0xff, (x >> 16) & 0xff, x >>> 24]));
+
+// block layout: byte offsets of the four vectors in each 64-byte block
+const AT_W = 0, AT_G = 16, AT_SQ = 32, AT_ACC = 48;
+
+// parameters and locals of `step`, by index
+const P_N = 0, P_RHO = 1, P_KEEP = 2, P_EPS = 3, P_NEG_LR = 4, P_WD = 5, P_MODE = 6;
+const L_P = 7, L_END = 8; // i32: the block's address, the end of the last block
+// v128: the scalars splatted; this block's gradient, parameter, square_avg, delta; fma operands
+const L_RHO = 9, L_KEEP = 10, L_EPS = 11, L_NEG_LR = 12, L_WD = 13, L_G = 14, L_W = 15, L_S = 16, L_D = 17, L_A = 18, L_C = 19;
+// v128: fma's double sum, its float32 rounding (as a double, and as float32 per half), 2s − r
+const L_SUM = 20, L_R = 21, L_T = 22, L_HALF0 = 23, L_HALF1 = 24;
+// v128: lanes flagged in this block (per half, as f64x2 masks), flagged valid lanes so far, element indices, n
+const L_BAD0 = 25, L_BAD1 = 26, L_ANY = 27, L_INDEX = 28, L_N = 29;
+
+const get = (i: number) => [op.get, ...uleb(i)];
+const set = (i: number) => [op.set, ...uleb(i)];
+const tee = (i: number) => [op.tee, ...uleb(i)];
+const v = (code: number) => simd(code);
+
+/** Lanes 0, 1 (half 0) or 2, 3 (half 1) of the float32 vector in local `x`, as an f64x2. */
+function promoteHalf(x: number, half: number): number[] {
+  return [...get(x), ...(half === 0 ? [] : [...get(x), ...HIGH_PAIR]), ...v(simdOp.promote)];
+}
+
+/**
+ * Leaves fmaF32(a, b, c) of the float32 vectors in locals a, b, c on the stack, lane by lane, and adds to
+ * L_BAD0/L_BAD1 the lanes where fmaF32 would take its exact slow path. Per half, as fmaF32 computes it:
+ *     s = a·b + c (double), r = fround(s); fine if r = s, else t = r + 2(s − r) must not be a float32, and r finite.
+ */
+function fma(a: number, b: number, c: number): number[] {
+  const code: number[] = [];
+  for (let half = 0; half < 2; half++) {
+    code.push(...promoteHalf(a, half), ...promoteHalf(b, half), ...v(simdOp.f64x2Mul));
+    code.push(...promoteHalf(c, half), ...v(simdOp.f64x2Add), ...set(L_SUM));
+    code.push(...get(L_SUM), ...v(simdOp.demote), ...tee(half === 0 ? L_HALF0 : L_HALF1), ...v(simdOp.promote), ...set(L_R));
+    // t = r + 2(s − r): the float32 on the other side of s when s is a midpoint
+    code.push(...get(L_R), ...get(L_SUM), ...get(L_R), ...v(simdOp.f64x2Sub), ...tee(L_T), ...get(L_T), ...v(simdOp.f64x2Add));
+    code.push(...v(simdOp.f64x2Add), ...tee(L_T));
+    code.push(...v(simdOp.demote), ...v(simdOp.promote), ...get(L_T), ...v(simdOp.f64x2Eq)); // t is a float32
+    code.push(...get(L_R), ...get(L_R), ...v(simdOp.f64x2Sub), ...ZERO, ...v(simdOp.f64x2Ne)); // r is ±∞ or NaN
+    code.push(...v(simdOp.or), ...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot)); // … and r ≠ s
+    const bad = half === 0 ? L_BAD0 : L_BAD1;
+    code.push(...get(bad), ...v(simdOp.or), ...set(bad));
+  }
+  code.push(...get(L_HALF0), ...get(L_HALF1), ...JOIN_PAIRS);
+  return code;
+}
+
+function stepBody(): number[] {
+  const code: number[] = [];
+  const splat = (from: number, to: number) => [...get(from), ...v(simdOp.f32x4Splat), ...set(to)];
+  code.push(...splat(P_RHO, L_RHO), ...splat(P_KEEP, L_KEEP), ...splat(P_EPS, L_EPS), ...splat(P_NEG_LR, L_NEG_LR), ...splat(P_WD, L_WD));
+  code.push(...get(P_N), ...v(simdOp.i32x4Splat), ...set(L_N), ...i32x4Const([0, 1, 2, 3]), ...set(L_INDEX));
+  // end = 64 · ⌈n / 4⌉
+  code.push(...get(P_N), ...i32Const(3), op.i32Add, ...i32Const(2), op.i32ShrU, ...i32Const(6), op.i32Shl, ...set(L_END));
+  code.push(op.block, op.void, ...get(L_END), op.i32Eqz, op.brIf, 0);
+  code.push(op.loop, op.void);
+  const load = (at: number) => [...get(L_P), ...v(simdOp.load), ...memarg(at)];
+  const ifMode = (bit: number, body: number[]) => [...get(P_MODE), ...i32Const(bit), op.i32And, op.if, op.void, ...body, op.end];
+  // grad, negated when maximising, then grad.add(param, alpha=weight_decay)
+  code.push(...load(AT_G), ...set(L_G), ...load(AT_W), ...set(L_W));
+  code.push(...ifMode(MODE_MAXIMIZE, [...get(L_G), ...v(simdOp.f32x4Neg), ...set(L_G)]));
+  code.push(...ifMode(MODE_DECAY, [...fma(L_WD, L_W, L_G), ...set(L_G)]));
+  // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
+  code.push(...get(L_KEEP), ...get(L_G), ...v(simdOp.f32x4Mul), ...set(L_A));
+  code.push(...load(AT_SQ), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
+  code.push(...fma(L_A, L_G, L_C), ...set(L_S));
+  code.push(...get(L_P), ...get(L_S), ...v(simdOp.store), ...memarg(AT_SQ));
+  // delta = acc_delta.add(eps).sqrt_().div_(square_avg.add(eps).sqrt_()).mul_(grad)
+  code.push(...load(AT_ACC), ...tee(L_C), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt));
+  code.push(...get(L_S), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt), ...v(simdOp.f32x4Div));
+  code.push(...get(L_G), ...v(simdOp.f32x4Mul), ...set(L_D));
+  // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
+  code.push(...get(L_KEEP), ...get(L_D), ...v(simdOp.f32x4Mul), ...set(L_A));
+  code.push(...get(L_C), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
+  code.push(...get(L_P), ...fma(L_A, L_D, L_C), ...v(simdOp.store), ...memarg(AT_ACC));
+  // param.add_(delta, alpha=-lr)
+  code.push(...get(L_P), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg(AT_W));
+  // flagged lanes of this block, counting only elements below n (the last block's other lanes hold leftovers)
+  code.push(...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS, ...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and));
+  code.push(...get(L_ANY), ...v(simdOp.or), ...set(L_ANY), ...ZERO, ...set(L_BAD0), ...ZERO, ...set(L_BAD1));
+  code.push(...get(L_INDEX), ...i32x4Const([4, 4, 4, 4]), ...v(simdOp.i32x4Add), ...set(L_INDEX));
+  code.push(...get(L_P), ...i32Const(64), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
+  code.push(op.end, op.end); // block loop, block
+  code.push(...get(L_ANY), ...v(simdOp.anyTrue), op.end);
+  const locals = [2, 2, I32, L_N - L_RHO + 1, V128];
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const params = [I32, F32, F32, F32, F32, F32, I32];
+  const type = [0x01, 0x60, ...uleb(params.length), ...params, 0x01, I32];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, type),
+    ...section(3, [0x01, 0x00]),
+    ...section(5, [0x01, 0x00, 0x01]), // one memory, at least one page, no maximum
+    ...section(7, [0x02, ...name('memory'), 0x02, 0x00, ...name('step'), 0x00, 0x00]),
+    ...section(10, [0x01, ...stepBody()]),
+  ];
+  return new Uint8Array(bytes);
+}
+
+// ------------------------------------------------------------------------------------------- the instance
+
+let kernel: Kernel | null | undefined;
+/** The module's memory as float32, and how many elements it holds (both refreshed when it grows). */
+let mem = new Float32Array(0);
+let capacity = 0;
+
+function instantiate(): Kernel | null {
+  if (typeof WebAssembly === 'undefined') return null;
+  const bytes = moduleBytes();
+  if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
+  try {
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+    const memory = exports.memory as WebAssembly.Memory;
+    return { memory, step: exports.step as StepFn };
+  } catch {
+    return null; // e.g. a page that forbids compiling WebAssembly
+  }
+}
+
+/** Room for `n` elements (false if that passes adadeltaSimd.maxBytes or the memory cannot grow). */
+function reserve(k: Kernel, n: number): boolean {
+  const bytes = 16 * (n + 3);
+  if (bytes > adadeltaSimd.maxBytes) return false;
+  const have = k.memory.buffer.byteLength;
+  if (have < bytes) {
+    try {
+      k.memory.grow(Math.ceil((bytes - have) / 65536));
+    } catch {
+      return false;
+    }
+  }
+  mem = new Float32Array(k.memory.buffer);
+  capacity = mem.length >> 2;
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------- overlaps
+
+/**
+ * A group's storages and extents as last found free of overlaps: per live float32 slot, its parameter,
+ * gradient, square_avg and acc_delta storages, and the parameter's and gradient's offsets and the length. A step
+ * whose every entry is the same needs no new check (a typed array's buffer and offset never change).
+ */
+interface Checked {
+  storages: Float32Array[];
+  extents: number[];
+  /** How many slots' entries were checked together; -1 while entries are being replaced. */
+  slots: number;
+}
+
+/** By the optimiser's slots array of the group (the same array while the group and its state are unchanged). */
+const checkedGroups = new WeakMap<readonly Slot[], Checked>();
+
+/**
+ * Whether no storage region the update writes overlaps another region it reads or writes. The JavaScript loop
+ * reads and writes element by element, parameter after parameter; the kernel reads everything before writing
+ * anything back. They agree unless regions overlap (a parameter used as another one's gradient, one parameter
+ * twice in a group, shared storage): then the JavaScript loop runs. Also false for a storage the loop would
+ * read otherwise than as float32 (a state buffer too short, or float64, as only a hand-edited state can be).
+ */
+function disjoint(storages: readonly Float32Array[], extents: readonly number[]): boolean {
+  const byBuffer = new Map<ArrayBufferLike, Array<[number, number]>>();
+  for (let slot = 0; 4 * slot < storages.length; slot++) {
+    const n = extents[3 * slot + 2];
+    const offsets = [extents[3 * slot], extents[3 * slot + 1], 0, 0];
+    for (let k = 0; k < 4; k++) {
+      const data = storages[4 * slot + k];
+      if (!(data instanceof Float32Array) || offsets[k] + n > data.length) return false;
+      if (n === 0) continue;
+      const start = data.byteOffset + 4 * offsets[k];
+      const regions = byBuffer.get(data.buffer) ?? [];
+      regions.push([start, start + 4 * n]);
+      byBuffer.set(data.buffer, regions);
+    }
+  }
+  for (const regions of byBuffer.values()) {
+    regions.sort((a, b) => a[0] - b[0]);
+    let end = -Infinity;
+    for (const [start, stop] of regions) {
+      if (start < end) return false;
+      end = Math.max(end, stop);
+    }
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------- the update
+
+/**
+ * Steps the group's live float32 parameters on the kernel (their state's step counts too) and returns true, or
+ * returns false having changed nothing, for the JavaScript loop to do it: kernel switched off or missing, no
+ * live float32 parameter, more elements than adadeltaSimd.maxBytes allows, overlapping storages, or a lane the
+ * kernel cannot round as fmaF32 does (see the module comment).
+ *
+ * `f32Scalars` holds rho, 1 − rho, eps, −lr and weight_decay, each rounded to float32, from index `at` on (a
+ * typed array, so that they reach the kernel without being boxed); `decay` is weight_decay ≠ 0.
+ */
+export function adadeltaF32Simd(
+  slots: readonly Slot[], f32Scalars: Float64Array, at: number, decay: boolean, maximize: boolean,
+): boolean {
+  if (!adadeltaSimd.enabled) return false;
+  if (kernel === undefined) kernel = instantiate();
+  const k = kernel;
+  if (k === null) return false;
+  let checked = checkedGroups.get(slots);
+  if (checked === undefined) {
+    checked = { storages: [], extents: [], slots: 0 };
+    checkedGroups.set(slots, checked);
+  }
+  const storages = checked.storages;
+  const extents = checked.extents;
+  let e = 0; // elements copied in so far
+  let count = 0; // live float32 slots so far
+  let same = true;
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (!slot.live || !slot.f32) continue;
+    const n = slot.n;
+    if (e + n > capacity && !reserve(k, e + n)) return false;
+    const state = slot.state as unknown as AdadeltaState;
+    const w = slot.w as Float32Array;
+    const g = slot.g as Float32Array;
+    const sq = state.squareAvg.data as Float32Array;
+    const acc = state.accDelta.data as Float32Array;
+    const wo = slot.wo;
+    const go = slot.go;
+    const s = 4 * count;
+    const x = 3 * count;
+    if (same) {
+      same = count < checked.slots && storages[s] === w && storages[s + 1] === g && storages[s + 2] === sq && storages[s + 3] === acc &&
+        extents[x] === wo && extents[x + 1] === go && extents[x + 2] === n;
+    }
+    if (!same) {
+      checked.slots = -1; // until the new entries are checked, whatever happens before
+      storages[s] = w;
+      storages[s + 1] = g;
+      storages[s + 2] = sq;
+      storages[s + 3] = acc;
+      extents[x] = wo;
+      extents[x + 1] = go;
+      extents[x + 2] = n;
+    }
+    count++;
+    const m = mem;
+    for (let i = 0; i < n; i++, e++) {
+      const b = 4 * e - 3 * (e & 3); // element e's lane in block e >> 2
+      m[b + 0] = w[wo + i];
+      m[b + 4] = g[go + i];
+      m[b + 8] = sq[i];
+      m[b + 12] = acc[i];
+    }
+  }
+  if (count === 0) return false;
+  if (!same || count !== checked.slots) {
+    storages.length = 4 * count;
+    extents.length = 3 * count;
+    checked.slots = -1;
+    if (!disjoint(storages, extents)) return false; // checked again next time
+    checked.slots = count;
+  }
+  const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
+  const flagged = k.step(e, f32Scalars[at], f32Scalars[at + 1], f32Scalars[at + 2], f32Scalars[at + 3], f32Scalars[at + 4], mode);
+  if (flagged !== 0) {
+    adadeltaSimdCounts.flagged++;
+    return false;
+  }
+  adadeltaSimdCounts.done++;
+  e = 0;
+  const m = mem;
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (!slot.live || !slot.f32) continue;
+    const state = slot.state as unknown as AdadeltaState;
+    state.step += 1;
+    const w = slot.w;
+    const sq = state.squareAvg.data;
+    const acc = state.accDelta.data;
+    const wo = slot.wo;
+    for (let i = 0, n = slot.n; i < n; i++, e++) {
+      const b = 4 * e - 3 * (e & 3);
+      w[wo + i] = m[b + 0];
+      sq[i] = m[b + 8];
+      acc[i] = m[b + 12];
+    }
+  }
+  return true;
+}
