@@ -12,16 +12,18 @@
  * wrong way — or whose result is NaN or overflows, is flagged, exactly as fmaF32 decides to take its slow path.
  * No relaxed-simd: its fma may or may not round once, depending on the machine.
  *
- * A flagged lane makes the whole call a no-op for the caller (`adadeltaF32Simd` returns false before writing
- * anything back) and the JavaScript loop redoes the group: such lanes are rare for finite values (a sum within
- * 2^-29 of a float32 ulp of a midpoint), and NaN only ever reaches the storages through a flagged lane, so
- * even NaN payloads are the JavaScript loop's.
+ * A parameter with a flagged lane is left to the JavaScript loop, which redoes it from its storages (nothing of
+ * it is written back): an exact tie is flagged too, as fmaF32 cannot tell it from a double-rounding one, and in
+ * the tutorial about one step in thirty has one (`param.add_(delta, alpha=-0.5)` is often an exact float32
+ * midpoint), so a flag costs one parameter's JavaScript update, not the group's. NaN only ever reaches a
+ * storage through a flagged lane, so even NaN payloads are the JavaScript loop's.
  *
  * The kernel, `step(n, rho, keep, eps, negLr, wd, mode) → flagged` (rho, 1 − rho, eps, −lr, weight_decay as
  * float32; mode bit 0: weight decay, bit 1: maximize), updates n elements stored in blocks of four: block v at
- * byte 64v holds four parameters, four gradients, four square_avg and four acc_delta values, 16 bytes each.
- * Parameters and state are copied in and out on every call: square_avg and acc_delta are user-visible tensors
- * (loadStateDict replaces them, users read them), so nothing stays resident between steps.
+ * byte 64v holds four parameters, four gradients, four square_avg and four acc_delta values, 16 bytes each;
+ * the gradients' place receives the block's flags (all ones in a flagged lane), and the result says whether
+ * any lane was flagged. Parameters and state are copied in and out on every call: square_avg and acc_delta are
+ * user-visible tensors (loadStateDict replaces them, users read them), so nothing stays resident between steps.
  *
  * The module (about 1 KB) is assembled below, so there is no build step or binary file; where WebAssembly SIMD is
  * missing, or switched off, the JavaScript loop runs. Not part of the public API.
@@ -37,10 +39,10 @@ import type { Slot } from './optimizer.js';
 export const adadeltaSimd = { enabled: true, maxBytes: 64 << 20 };
 
 /**
- * What the kernel did, for tests to see that it ran: group steps it completed, and calls whose flagged lanes
- * (see above) left the group to the JavaScript loop.
+ * What the kernel did, for tests to see that it ran: parameter updates it completed, and parameters whose
+ * flagged lanes (see above) it left to the JavaScript loop.
  */
-export const adadeltaSimdCounts = { done: 0, flagged: 0 };
+export const adadeltaSimdCounts = { stepped: 0, redone: 0 };
 
 type StepFn = (n: number, rho: number, keep: number, eps: number, negLr: number, wd: number, mode: number) => number;
 
@@ -202,9 +204,11 @@ function stepBody(): number[] {
   code.push(...get(L_P), ...fma(L_A, L_D, L_C), ...v(simdOp.store), ...memarg(AT_ACC));
   // param.add_(delta, alpha=-lr)
   code.push(...get(L_P), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg(AT_W));
-  // flagged lanes of this block, counting only elements below n (the last block's other lanes hold leftovers)
-  code.push(...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS, ...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and));
-  code.push(...get(L_ANY), ...v(simdOp.or), ...set(L_ANY), ...ZERO, ...set(L_BAD0), ...ZERO, ...set(L_BAD1));
+  // flagged lanes of this block, counting only elements below n (the last block's other lanes hold leftovers),
+  // stored where the gradients were and added to the call's result
+  code.push(...get(L_P), ...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS, ...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and));
+  code.push(...tee(L_A), ...v(simdOp.store), ...memarg(AT_G), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
+  code.push(...ZERO, ...set(L_BAD0), ...ZERO, ...set(L_BAD1));
   code.push(...get(L_INDEX), ...i32x4Const([4, 4, 4, 4]), ...v(simdOp.i32x4Add), ...set(L_INDEX));
   code.push(...get(L_P), ...i32Const(64), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
   code.push(op.end, op.end); // block loop, block
@@ -231,8 +235,9 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 // ------------------------------------------------------------------------------------------- the instance
 
 let kernel: Kernel | null | undefined;
-/** The module's memory as float32, and how many elements it holds (both refreshed when it grows). */
+/** The module's memory as float32 and as int32 (for the flags), and how many elements it holds (all refreshed when it grows). */
 let mem = new Float32Array(0);
+let memBits = new Int32Array(0);
 let capacity = 0;
 
 function instantiate(): Kernel | null {
@@ -261,6 +266,7 @@ function reserve(k: Kernel, n: number): boolean {
     }
   }
   mem = new Float32Array(k.memory.buffer);
+  memBits = new Int32Array(k.memory.buffer);
   capacity = mem.length >> 2;
   return true;
 }
@@ -318,21 +324,21 @@ function disjoint(storages: readonly Float32Array[], extents: readonly number[])
 // ------------------------------------------------------------------------------------------- the update
 
 /**
- * Steps the group's live float32 parameters on the kernel (their state's step counts too) and returns true, or
- * returns false having changed nothing, for the JavaScript loop to do it: kernel switched off or missing, no
- * live float32 parameter, more elements than adadeltaSimd.maxBytes allows, overlapping storages, or a lane the
- * kernel cannot round as fmaF32 does (see the module comment).
+ * Steps those of the group's live float32 parameters that the kernel can step (their state's step counts too)
+ * and marks them no longer live, leaving the rest, unchanged, to the JavaScript loop: all of them when the kernel
+ * is switched off or missing, they are more elements than adadeltaSimd.maxBytes allows or their storages
+ * overlap; a parameter with a lane the kernel cannot round as fmaF32 does (see the module comment).
  *
  * `f32Scalars` holds rho, 1 − rho, eps, −lr and weight_decay, each rounded to float32, from index `at` on (a
  * typed array, so that they reach the kernel without being boxed); `decay` is weight_decay ≠ 0.
  */
 export function adadeltaF32Simd(
   slots: readonly Slot[], f32Scalars: Float64Array, at: number, decay: boolean, maximize: boolean,
-): boolean {
-  if (!adadeltaSimd.enabled) return false;
+): void {
+  if (!adadeltaSimd.enabled) return;
   if (kernel === undefined) kernel = instantiate();
   const k = kernel;
-  if (k === null) return false;
+  if (k === null) return;
   let checked = checkedGroups.get(slots);
   if (checked === undefined) {
     checked = { storages: [], extents: [], slots: 0 };
@@ -347,7 +353,7 @@ export function adadeltaF32Simd(
     const slot = slots[j];
     if (!slot.live || !slot.f32) continue;
     const n = slot.n;
-    if (e + n > capacity && !reserve(k, e + n)) return false;
+    if (e + n > capacity && !reserve(k, e + n)) return;
     const state = slot.state as unknown as AdadeltaState;
     const w = slot.w as Float32Array;
     const g = slot.g as Float32Array;
@@ -381,38 +387,47 @@ export function adadeltaF32Simd(
       m[b + 12] = acc[i];
     }
   }
-  if (count === 0) return false;
+  if (count === 0) return;
   if (!same || count !== checked.slots) {
     storages.length = 4 * count;
     extents.length = 3 * count;
     checked.slots = -1;
-    if (!disjoint(storages, extents)) return false; // checked again next time
+    if (!disjoint(storages, extents)) return; // checked again next time
     checked.slots = count;
   }
   const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
-  const flagged = k.step(e, f32Scalars[at], f32Scalars[at + 1], f32Scalars[at + 2], f32Scalars[at + 3], f32Scalars[at + 4], mode);
-  if (flagged !== 0) {
-    adadeltaSimdCounts.flagged++;
-    return false;
-  }
-  adadeltaSimdCounts.done++;
+  const flagged = k.step(e, f32Scalars[at], f32Scalars[at + 1], f32Scalars[at + 2], f32Scalars[at + 3], f32Scalars[at + 4], mode) !== 0;
   e = 0;
   const m = mem;
+  const flags = memBits;
   for (let j = 0; j < slots.length; j++) {
     const slot = slots[j];
     if (!slot.live || !slot.f32) continue;
+    const n = slot.n;
+    if (flagged && anyFlag(flags, e, n)) {
+      adadeltaSimdCounts.redone++;
+      e += n;
+      continue;
+    }
+    adadeltaSimdCounts.stepped++;
+    slot.live = false;
     const state = slot.state as unknown as AdadeltaState;
     state.step += 1;
     const w = slot.w;
     const sq = state.squareAvg.data;
     const acc = state.accDelta.data;
     const wo = slot.wo;
-    for (let i = 0, n = slot.n; i < n; i++, e++) {
+    for (let i = 0; i < n; i++, e++) {
       const b = 4 * e - 3 * (e & 3);
       w[wo + i] = m[b + 0];
       sq[i] = m[b + 8];
       acc[i] = m[b + 12];
     }
   }
-  return true;
+}
+
+/** Whether the kernel flagged one of elements e … e + n − 1. */
+function anyFlag(flags: Int32Array, e: number, n: number): boolean {
+  for (let i = e; i < e + n; i++) if (flags[4 * i - 3 * (i & 3) + 4] !== 0) return true;
+  return false;
 }

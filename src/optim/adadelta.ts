@@ -80,8 +80,8 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     }
     const k = scalars(group);
     const decay = group.weightDecay !== 0;
-    const f32Done = adadeltaF32Simd(slots, k, RHO_F, decay, group.maximize);
-    adadeltaGroup(slots, k, decay, group.maximize, f32Done);
+    adadeltaF32Simd(slots, k, RHO_F, decay, group.maximize); // marks the parameters it stepped as no longer live
+    adadeltaGroup(slots, k, decay, group.maximize);
   }
 
   protected adoptState(param: Tensor, s: ParamState): void {
@@ -128,8 +128,8 @@ function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
 }
 
 /**
- * Updates the group's live parameters, float32 ones in the first loop (unless `f32Done`: the SIMD kernel did
- * them), float64 ones in the second (separate loops keep each one's typed-array accesses monomorphic).
+ * Updates the group's live parameters, float32 ones in the first loop, float64 ones in the second (separate
+ * loops keep each one's typed-array accesses monomorphic).
  *
  * float32: PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
  * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
@@ -142,14 +142,14 @@ function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
  * could meet the caller's inlining budget half way, leaving fmaF32 a call whose every result comes back as a
  * fresh heap number (in a profile of the tutorial's loop, the optimiser's share went from 14% to 21% that way).
  */
-function adadeltaGroup(slots: readonly Slot[], k: Float64Array, decay: boolean, maximize: boolean, f32Done: boolean): void {
+function adadeltaGroup(slots: readonly Slot[], k: Float64Array, decay: boolean, maximize: boolean): void {
   const f = Math.fround;
   const rhoF = k[RHO_F];
   const oneMinusRhoF = k[KEEP_F];
   const epsF = k[EPS_F];
   const negLrF = k[NEG_LR_F];
   const wdF = k[WD_F];
-  for (let j = f32Done ? slots.length : 0; j < slots.length; j++) {
+  for (let j = 0; j < slots.length; j++) {
     const slot = slots[j];
     if (!slot.live || !slot.f32) continue;
     const state = slot.state as unknown as AdadeltaState;
