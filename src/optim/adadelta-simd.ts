@@ -5,18 +5,19 @@
  * Why WebAssembly: the JavaScript loop rounds every operation with `Math.fround`, which V8 compiles as a convert
  * to float32 and back; native f32x4 operations round once, in one instruction. `f32x4.mul/add/div/sqrt` are IEEE
  * correctly rounded, exactly what `fround(x ∘ y)` of float32 x, y gives, subnormals included (WebAssembly does
- * not flush them). The three fused multiply-adds per element (two addcmul_, one add_ with alpha; four with weight
- * decay) are fmaF32's fast path in f64x2: the product of two float32 values is exact in a double, the sum is
- * rounded once to double and once to float32 (`f32x4.demote_f64x2_zero`, which rounds as fround does), and a
- * lane whose double sum sits exactly on a float32 midpoint — where that double rounding may break the tie the
- * wrong way — or whose result is NaN or overflows, is flagged, exactly as fmaF32 decides to take its slow path.
- * No relaxed-simd: its fma may or may not round once, depending on the machine.
+ * not flush them). No relaxed-simd: its fma may or may not round once, depending on the machine.
+ *
+ * The three fused multiply-adds per element (two addcmul_, one add_ with alpha; four with weight decay) are
+ * fmaF32's fast path in f64x2: the product of two float32 values is exact in a double, the sum is rounded once to
+ * double and once to float32 (`f32x4.demote_f64x2_zero`, which rounds as fround does). That double rounding can
+ * only go wrong where the double sum is exactly a float32 midpoint; fmaF32 then takes its exact slow path, and
+ * so does it for NaN and overflow. The kernel makes the same check per lane and flags those lanes, except a
+ * midpoint that TwoSum shows to be the exact sum: an exact tie, which the rounding already breaks to even as the
+ * slow path would (exact ties are common: param.add_ of a delta about as large as the parameter).
  *
  * A parameter with a flagged lane is left to the JavaScript loop, which redoes it from its storages (nothing of
- * it is written back): an exact tie is flagged too, as fmaF32 cannot tell it from a double-rounding one, and in
- * the tutorial about one step in thirty has one (`param.add_(delta, alpha=-0.5)` is often an exact float32
- * midpoint), so a flag costs one parameter's JavaScript update, not the group's. NaN only ever reaches a
- * storage through a flagged lane, so even NaN payloads are the JavaScript loop's.
+ * it is written back). NaN only ever reaches a storage through a flagged lane, so even NaN payloads are the
+ * JavaScript loop's.
  *
  * The kernel, `step(n, rho, keep, eps, negLr, wd, mode) → flagged` (rho, 1 − rho, eps, −lr, weight_decay as
  * float32; mode bit 0: weight decay, bit 1: maximize), updates n elements stored in blocks of four: block v at
@@ -135,10 +136,11 @@ const P_N = 0, P_RHO = 1, P_KEEP = 2, P_EPS = 3, P_NEG_LR = 4, P_WD = 5, P_MODE 
 const L_P = 7, L_END = 8; // i32: the block's address, the end of the last block
 // v128: the scalars splatted; this block's gradient, parameter, square_avg, delta; fma operands
 const L_RHO = 9, L_KEEP = 10, L_EPS = 11, L_NEG_LR = 12, L_WD = 13, L_G = 14, L_W = 15, L_S = 16, L_D = 17, L_A = 18, L_C = 19;
-// v128: fma's double sum, its float32 rounding (as a double, and as float32 per half), 2s − r
-const L_SUM = 20, L_R = 21, L_T = 22, L_HALF0 = 23, L_HALF1 = 24;
+// v128: fma's product, addend and sum (doubles), the sum rounded to float32 (as a double, and as float32 per
+// half), 2s − r, and s − p (TwoSum's)
+const L_PROD = 20, L_ADDEND = 21, L_SUM = 22, L_R = 23, L_HALF0 = 24, L_HALF1 = 25, L_T = 26, L_BV = 27;
 // v128: lanes flagged in this block (per half, as f64x2 masks), flagged valid lanes so far, element indices, n
-const L_BAD0 = 25, L_BAD1 = 26, L_ANY = 27, L_INDEX = 28, L_N = 29;
+const L_BAD0 = 28, L_BAD1 = 29, L_ANY = 30, L_INDEX = 31, L_N = 32;
 
 const get = (i: number) => [op.get, ...uleb(i)];
 const set = (i: number) => [op.set, ...uleb(i)];
@@ -152,21 +154,27 @@ function promoteHalf(x: number, half: number): number[] {
 
 /**
  * Leaves fmaF32(a, b, c) of the float32 vectors in locals a, b, c on the stack, lane by lane, and adds to
- * L_BAD0/L_BAD1 the lanes where fmaF32 would take its exact slow path. Per half, as fmaF32 computes it:
- *     s = a·b + c (double), r = fround(s); fine if r = s, else t = r + 2(s − r) must not be a float32, and r finite.
+ * L_BAD0/L_BAD1 the lanes whose value may be wrong. Per half, as fmaF32 computes it: s = a·b + c in double (the
+ * product exact), r = fround(s); r is fmaF32's answer if r = s, or if t = r + 2(s − r) is not a float32 (s is no
+ * midpoint) and r is finite, or (beyond fmaF32's check) if s is the exact sum: TwoSum's error
+ * (p − (s − bv)) + (c − bv), bv = s − p, is 0.
  */
 function fma(a: number, b: number, c: number): number[] {
   const code: number[] = [];
   for (let half = 0; half < 2; half++) {
-    code.push(...promoteHalf(a, half), ...promoteHalf(b, half), ...v(simdOp.f64x2Mul));
-    code.push(...promoteHalf(c, half), ...v(simdOp.f64x2Add), ...set(L_SUM));
+    code.push(...promoteHalf(a, half), ...promoteHalf(b, half), ...v(simdOp.f64x2Mul), ...tee(L_PROD));
+    code.push(...promoteHalf(c, half), ...tee(L_ADDEND), ...v(simdOp.f64x2Add), ...set(L_SUM));
     code.push(...get(L_SUM), ...v(simdOp.demote), ...tee(half === 0 ? L_HALF0 : L_HALF1), ...v(simdOp.promote), ...set(L_R));
     // t = r + 2(s − r): the float32 on the other side of s when s is a midpoint
     code.push(...get(L_R), ...get(L_SUM), ...get(L_R), ...v(simdOp.f64x2Sub), ...tee(L_T), ...get(L_T), ...v(simdOp.f64x2Add));
     code.push(...v(simdOp.f64x2Add), ...tee(L_T));
-    code.push(...v(simdOp.demote), ...v(simdOp.promote), ...get(L_T), ...v(simdOp.f64x2Eq)); // t is a float32
-    code.push(...get(L_R), ...get(L_R), ...v(simdOp.f64x2Sub), ...ZERO, ...v(simdOp.f64x2Ne)); // r is ±∞ or NaN
-    code.push(...v(simdOp.or), ...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot)); // … and r ≠ s
+    code.push(...v(simdOp.demote), ...v(simdOp.promote), ...get(L_T), ...v(simdOp.f64x2Eq)); // t is a float32 …
+    code.push(...get(L_SUM), ...get(L_PROD), ...v(simdOp.f64x2Sub), ...set(L_BV));
+    code.push(...get(L_PROD), ...get(L_SUM), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Sub));
+    code.push(...get(L_ADDEND), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Add), ...ZERO, ...v(simdOp.f64x2Ne));
+    code.push(...v(simdOp.and)); // … and s is not the exact sum
+    code.push(...get(L_R), ...get(L_R), ...v(simdOp.f64x2Sub), ...ZERO, ...v(simdOp.f64x2Ne), ...v(simdOp.or)); // or r is ±∞ or NaN
+    code.push(...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot)); // … where r ≠ s
     const bad = half === 0 ? L_BAD0 : L_BAD1;
     code.push(...get(bad), ...v(simdOp.or), ...set(bad));
   }
@@ -213,7 +221,7 @@ function stepBody(): number[] {
   code.push(...get(L_P), ...i32Const(64), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
   code.push(op.end, op.end); // block loop, block
   code.push(...get(L_ANY), ...v(simdOp.anyTrue), op.end);
-  const locals = [2, 2, I32, L_N - L_RHO + 1, V128];
+  const locals = [2, 2, I32, L_N - L_RHO + 1, V128]; // L_RHO … L_N are the v128 locals
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
 }
@@ -253,10 +261,9 @@ function instantiate(): Kernel | null {
   }
 }
 
-/** Room for `n` elements (false if that passes adadeltaSimd.maxBytes or the memory cannot grow). */
+/** Room for `n` elements (false if the memory cannot grow). */
 function reserve(k: Kernel, n: number): boolean {
   const bytes = 16 * (n + 3);
-  if (bytes > adadeltaSimd.maxBytes) return false;
   const have = k.memory.buffer.byteLength;
   if (have < bytes) {
     try {
@@ -346,6 +353,7 @@ export function adadeltaF32Simd(
   }
   const storages = checked.storages;
   const extents = checked.extents;
+  const limit = (adadeltaSimd.maxBytes >> 4) - 3; // elements (16 bytes each, in whole blocks)
   let e = 0; // elements copied in so far
   let count = 0; // live float32 slots so far
   let same = true;
@@ -353,7 +361,7 @@ export function adadeltaF32Simd(
     const slot = slots[j];
     if (!slot.live || !slot.f32) continue;
     const n = slot.n;
-    if (e + n > capacity && !reserve(k, e + n)) return;
+    if (e + n > limit || (e + n > capacity && !reserve(k, e + n))) return;
     const state = slot.state as unknown as AdadeltaState;
     const w = slot.w as Float32Array;
     const g = slot.g as Float32Array;
