@@ -26,8 +26,9 @@
  * any lane was flagged. Parameters and state are copied in and out on every call: square_avg and acc_delta are
  * user-visible tensors (loadStateDict replaces them, users read them), so nothing stays resident between steps.
  *
- * The module (about 1 KB) is assembled below, so there is no build step or binary file; where WebAssembly SIMD is
- * missing, or switched off, the JavaScript loop runs. Not part of the public API.
+ * The module (about 2 KB: Chromium compiles up to 4 KB synchronously on its main thread) is assembled below, so
+ * there is no build step or binary file; where WebAssembly SIMD is missing, or switched off, the JavaScript loop
+ * runs. Not part of the public API.
  */
 import type { AdadeltaState } from './adadelta.js';
 import type { Slot } from './optimizer.js';
@@ -137,10 +138,10 @@ const L_P = 7, L_END = 8; // i32: the block's address, the end of the last block
 // v128: the scalars splatted; this block's gradient, parameter, square_avg, delta; fma operands
 const L_RHO = 9, L_KEEP = 10, L_EPS = 11, L_NEG_LR = 12, L_WD = 13, L_G = 14, L_W = 15, L_S = 16, L_D = 17, L_A = 18, L_C = 19;
 // v128: fma's product, addend and sum (doubles), the sum rounded to float32 (as a double, and as float32 per
-// half), 2s − r, and s − p (TwoSum's)
-const L_PROD = 20, L_ADDEND = 21, L_SUM = 22, L_R = 23, L_HALF0 = 24, L_HALF1 = 25, L_T = 26, L_BV = 27;
+// half), 2s − r, the lanes that fail fmaF32's test, and s − p (TwoSum's)
+const L_PROD = 20, L_ADDEND = 21, L_SUM = 22, L_R = 23, L_HALF0 = 24, L_HALF1 = 25, L_T = 26, L_CANDIDATES = 27, L_BV = 28;
 // v128: lanes flagged in this block (per half, as f64x2 masks), flagged valid lanes so far, element indices, n
-const L_BAD0 = 28, L_BAD1 = 29, L_ANY = 30, L_INDEX = 31, L_N = 32;
+const L_BAD0 = 29, L_BAD1 = 30, L_ANY = 31, L_INDEX = 32, L_N = 33;
 
 const get = (i: number) => [op.get, ...uleb(i)];
 const set = (i: number) => [op.set, ...uleb(i)];
@@ -155,28 +156,31 @@ function promoteHalf(x: number, half: number): number[] {
 /**
  * Leaves fmaF32(a, b, c) of the float32 vectors in locals a, b, c on the stack, lane by lane, and adds to
  * L_BAD0/L_BAD1 the lanes whose value may be wrong. Per half, as fmaF32 computes it: s = a·b + c in double (the
- * product exact), r = fround(s); r is fmaF32's answer if r = s, or if t = r + 2(s − r) is not a float32 (s is no
- * midpoint) and r is finite, or (beyond fmaF32's check) if s is the exact sum: TwoSum's error
- * (p − (s − bv)) + (c − bv), bv = s − p, is 0.
+ * product exact), r = fround(s), t = r + 2(s − r); r is fmaF32's answer if r = s, or if t is not a float32 (s is
+ * no midpoint) and r is finite. (For r ≠ s, r is infinite or NaN exactly when t is NaN — a finite r is at most
+ * half an ulp from s, and an infinite one makes t = ∞ − ∞ — so the kernel tests t, one comparison.)
+ * Where a lane fails that test, which is rare, TwoSum's error of s, (p − (s − bv)) + (c − bv) with bv = s − p,
+ * tells a midpoint that is the exact sum (error 0: a tie, which r breaks to even as the exact path would) from
+ * one that double rounding may have got wrong; only the latter, and non-finite lanes, are flagged.
  */
 function fma(a: number, b: number, c: number): number[] {
   const code: number[] = [];
+  const tIsNaN = [...get(L_T), ...get(L_T), ...v(simdOp.f64x2Ne)];
   for (let half = 0; half < 2; half++) {
+    const bad = half === 0 ? L_BAD0 : L_BAD1;
     code.push(...promoteHalf(a, half), ...promoteHalf(b, half), ...v(simdOp.f64x2Mul), ...tee(L_PROD));
     code.push(...promoteHalf(c, half), ...tee(L_ADDEND), ...v(simdOp.f64x2Add), ...set(L_SUM));
     code.push(...get(L_SUM), ...v(simdOp.demote), ...tee(half === 0 ? L_HALF0 : L_HALF1), ...v(simdOp.promote), ...set(L_R));
-    // t = r + 2(s − r): the float32 on the other side of s when s is a midpoint
     code.push(...get(L_R), ...get(L_SUM), ...get(L_R), ...v(simdOp.f64x2Sub), ...tee(L_T), ...get(L_T), ...v(simdOp.f64x2Add));
     code.push(...v(simdOp.f64x2Add), ...tee(L_T));
-    code.push(...v(simdOp.demote), ...v(simdOp.promote), ...get(L_T), ...v(simdOp.f64x2Eq)); // t is a float32 …
+    code.push(...v(simdOp.demote), ...v(simdOp.promote), ...get(L_T), ...v(simdOp.f64x2Eq), ...tIsNaN, ...v(simdOp.or));
+    code.push(...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot), ...tee(L_CANDIDATES)); // where r ≠ s
+    code.push(...v(simdOp.anyTrue), op.if, op.void);
     code.push(...get(L_SUM), ...get(L_PROD), ...v(simdOp.f64x2Sub), ...set(L_BV));
     code.push(...get(L_PROD), ...get(L_SUM), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Sub));
     code.push(...get(L_ADDEND), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Add), ...ZERO, ...v(simdOp.f64x2Ne));
-    code.push(...v(simdOp.and)); // … and s is not the exact sum
-    code.push(...get(L_R), ...get(L_R), ...v(simdOp.f64x2Sub), ...ZERO, ...v(simdOp.f64x2Ne), ...v(simdOp.or)); // or r is ±∞ or NaN
-    code.push(...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot)); // … where r ≠ s
-    const bad = half === 0 ? L_BAD0 : L_BAD1;
-    code.push(...get(bad), ...v(simdOp.or), ...set(bad));
+    code.push(...tIsNaN, ...v(simdOp.or), ...get(L_CANDIDATES), ...v(simdOp.and));
+    code.push(...get(bad), ...v(simdOp.or), ...set(bad), op.end);
   }
   code.push(...get(L_HALF0), ...get(L_HALF1), ...JOIN_PAIRS);
   return code;
