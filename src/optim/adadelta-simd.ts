@@ -54,6 +54,7 @@ const MODE_DECAY = 1;
 const MODE_MAXIMIZE = 2;
 
 // ------------------------------------------------------------------------------------------- assembling
+// (helpers as in src/ops/conv-simd.ts, which keeps its own private)
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -127,7 +128,8 @@ function v128Const(bytes: readonly number[]): number[] {
   return [...simd(simdOp.const), ...bytes];
 }
 const ZERO = v128Const(new Array<number>(16).fill(0));
-const i32x4Const = (lanes: readonly number[]) => v128Const(lanes.flatMap((x) => [x & 0xff, (x >> 8) & 0xff, (x >> 16) & 0xff, x >>> 24]));
+const i32x4Const = (lanes: readonly number[]) =>
+  v128Const(lanes.flatMap((x) => [x & 0xff, (x >> 8) & 0xff, (x >> 16) & 0xff, x >>> 24]));
 
 // block layout: byte offsets of the four vectors in each 64-byte block
 const AT_W = 0, AT_G = 16, AT_SQ = 32, AT_ACC = 48;
@@ -135,11 +137,13 @@ const AT_W = 0, AT_G = 16, AT_SQ = 32, AT_ACC = 48;
 // parameters and locals of `step`, by index
 const P_N = 0, P_RHO = 1, P_KEEP = 2, P_EPS = 3, P_NEG_LR = 4, P_WD = 5, P_MODE = 6;
 const L_P = 7, L_END = 8; // i32: the block's address, the end of the last block
-// v128: the scalars splatted; this block's gradient, parameter, square_avg, delta; fma operands
-const L_RHO = 9, L_KEEP = 10, L_EPS = 11, L_NEG_LR = 12, L_WD = 13, L_G = 14, L_W = 15, L_S = 16, L_D = 17, L_A = 18, L_C = 19;
+// v128: the scalars splatted; this block's gradient, parameter, square_avg, delta; fma operands (and scratch)
+const L_RHO = 9, L_KEEP = 10, L_EPS = 11, L_NEG_LR = 12, L_WD = 13;
+const L_G = 14, L_W = 15, L_S = 16, L_D = 17, L_A = 18, L_C = 19;
 // v128: fma's product, addend and sum (doubles), the sum rounded to float32 (as a double, and as float32 per
 // half), 2s − r, the lanes that fail fmaF32's test, and s − p (TwoSum's)
-const L_PROD = 20, L_ADDEND = 21, L_SUM = 22, L_R = 23, L_HALF0 = 24, L_HALF1 = 25, L_T = 26, L_CANDIDATES = 27, L_BV = 28;
+const L_PROD = 20, L_ADDEND = 21, L_SUM = 22, L_R = 23, L_HALF0 = 24, L_HALF1 = 25, L_T = 26;
+const L_CANDIDATES = 27, L_BV = 28;
 // v128: lanes flagged in this block (per half, as f64x2 masks), flagged valid lanes so far, element indices, n
 const L_BAD0 = 29, L_BAD1 = 30, L_ANY = 31, L_INDEX = 32, L_N = 33;
 
@@ -170,16 +174,19 @@ function fma(a: number, b: number, c: number): number[] {
     const bad = half === 0 ? L_BAD0 : L_BAD1;
     code.push(...promoteHalf(a, half), ...promoteHalf(b, half), ...v(simdOp.f64x2Mul), ...tee(L_PROD));
     code.push(...promoteHalf(c, half), ...tee(L_ADDEND), ...v(simdOp.f64x2Add), ...set(L_SUM));
-    code.push(...get(L_SUM), ...v(simdOp.demote), ...tee(half === 0 ? L_HALF0 : L_HALF1), ...v(simdOp.promote), ...set(L_R));
-    code.push(...get(L_R), ...get(L_SUM), ...get(L_R), ...v(simdOp.f64x2Sub), ...tee(L_T), ...get(L_T), ...v(simdOp.f64x2Add));
-    code.push(...v(simdOp.f64x2Add), ...tee(L_T));
+    code.push(...get(L_SUM), ...v(simdOp.demote), ...tee(half === 0 ? L_HALF0 : L_HALF1), ...v(simdOp.promote));
+    code.push(...set(L_R));
+    // t = r + 2(s − r); fmaF32's test fails where t is a float32 or NaN, and r ≠ s
+    code.push(...get(L_R), ...get(L_SUM), ...get(L_R), ...v(simdOp.f64x2Sub), ...tee(L_T), ...get(L_T));
+    code.push(...v(simdOp.f64x2Add), ...v(simdOp.f64x2Add), ...tee(L_T));
     code.push(...v(simdOp.demote), ...v(simdOp.promote), ...get(L_T), ...v(simdOp.f64x2Eq), ...tIsNaN, ...v(simdOp.or));
-    code.push(...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot), ...tee(L_CANDIDATES)); // where r ≠ s
+    code.push(...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot), ...tee(L_CANDIDATES));
     code.push(...v(simdOp.anyTrue), op.if, op.void);
+    // flag the candidates where TwoSum's error is not 0, or t is NaN
     code.push(...get(L_SUM), ...get(L_PROD), ...v(simdOp.f64x2Sub), ...set(L_BV));
     code.push(...get(L_PROD), ...get(L_SUM), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Sub));
-    code.push(...get(L_ADDEND), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Add), ...ZERO, ...v(simdOp.f64x2Ne));
-    code.push(...tIsNaN, ...v(simdOp.or), ...get(L_CANDIDATES), ...v(simdOp.and));
+    code.push(...get(L_ADDEND), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Add));
+    code.push(...ZERO, ...v(simdOp.f64x2Ne), ...tIsNaN, ...v(simdOp.or), ...get(L_CANDIDATES), ...v(simdOp.and));
     code.push(...get(bad), ...v(simdOp.or), ...set(bad), op.end);
   }
   code.push(...get(L_HALF0), ...get(L_HALF1), ...JOIN_PAIRS);
@@ -189,14 +196,16 @@ function fma(a: number, b: number, c: number): number[] {
 function stepBody(): number[] {
   const code: number[] = [];
   const splat = (from: number, to: number) => [...get(from), ...v(simdOp.f32x4Splat), ...set(to)];
-  code.push(...splat(P_RHO, L_RHO), ...splat(P_KEEP, L_KEEP), ...splat(P_EPS, L_EPS), ...splat(P_NEG_LR, L_NEG_LR), ...splat(P_WD, L_WD));
+  code.push(...splat(P_RHO, L_RHO), ...splat(P_KEEP, L_KEEP), ...splat(P_EPS, L_EPS));
+  code.push(...splat(P_NEG_LR, L_NEG_LR), ...splat(P_WD, L_WD));
   code.push(...get(P_N), ...v(simdOp.i32x4Splat), ...set(L_N), ...i32x4Const([0, 1, 2, 3]), ...set(L_INDEX));
   // end = 64 · ⌈n / 4⌉
   code.push(...get(P_N), ...i32Const(3), op.i32Add, ...i32Const(2), op.i32ShrU, ...i32Const(6), op.i32Shl, ...set(L_END));
   code.push(op.block, op.void, ...get(L_END), op.i32Eqz, op.brIf, 0);
   code.push(op.loop, op.void);
   const load = (at: number) => [...get(L_P), ...v(simdOp.load), ...memarg(at)];
-  const ifMode = (bit: number, body: number[]) => [...get(P_MODE), ...i32Const(bit), op.i32And, op.if, op.void, ...body, op.end];
+  const ifMode = (bit: number, body: number[]) =>
+    [...get(P_MODE), ...i32Const(bit), op.i32And, op.if, op.void, ...body, op.end];
   // grad, negated when maximising, then grad.add(param, alpha=weight_decay)
   code.push(...load(AT_G), ...set(L_G), ...load(AT_W), ...set(L_W));
   code.push(...ifMode(MODE_MAXIMIZE, [...get(L_G), ...v(simdOp.f32x4Neg), ...set(L_G)]));
@@ -218,8 +227,9 @@ function stepBody(): number[] {
   code.push(...get(L_P), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg(AT_W));
   // flagged lanes of this block, counting only elements below n (the last block's other lanes hold leftovers),
   // stored where the gradients were and added to the call's result
-  code.push(...get(L_P), ...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS, ...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and));
-  code.push(...tee(L_A), ...v(simdOp.store), ...memarg(AT_G), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
+  code.push(...get(L_P), ...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS);
+  code.push(...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and), ...tee(L_A));
+  code.push(...v(simdOp.store), ...memarg(AT_G), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
   code.push(...ZERO, ...set(L_BAD0), ...ZERO, ...set(L_BAD1));
   code.push(...get(L_INDEX), ...i32x4Const([4, 4, 4, 4]), ...v(simdOp.i32x4Add), ...set(L_INDEX));
   code.push(...get(L_P), ...i32Const(64), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
@@ -247,7 +257,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 // ------------------------------------------------------------------------------------------- the instance
 
 let kernel: Kernel | null | undefined;
-/** The module's memory as float32 and as int32 (for the flags), and how many elements it holds (all refreshed when it grows). */
+/** The module's memory as float32 and as int32 (the flags), and how many elements it holds (refreshed as it grows). */
 let mem = new Float32Array(0);
 let memBits = new Int32Array(0);
 let capacity = 0;
@@ -357,7 +367,7 @@ export function adadeltaF32Simd(
   }
   const storages = checked.storages;
   const extents = checked.extents;
-  const limit = (adadeltaSimd.maxBytes >> 4) - 3; // elements (16 bytes each, in whole blocks)
+  const limit = Math.floor(adadeltaSimd.maxBytes / 16) - 3; // elements (16 bytes each, in whole blocks)
   let e = 0; // elements copied in so far
   let count = 0; // live float32 slots so far
   let same = true;
@@ -376,8 +386,8 @@ export function adadeltaF32Simd(
     const s = 4 * count;
     const x = 3 * count;
     if (same) {
-      same = count < checked.slots && storages[s] === w && storages[s + 1] === g && storages[s + 2] === sq && storages[s + 3] === acc &&
-        extents[x] === wo && extents[x + 1] === go && extents[x + 2] === n;
+      same = count < checked.slots && storages[s] === w && storages[s + 1] === g && storages[s + 2] === sq &&
+        storages[s + 3] === acc && extents[x] === wo && extents[x + 1] === go && extents[x + 2] === n;
     }
     if (!same) {
       checked.slots = -1; // until the new entries are checked, whatever happens before
@@ -408,7 +418,8 @@ export function adadeltaF32Simd(
     checked.slots = count;
   }
   const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
-  const flagged = k.step(e, f32Scalars[at], f32Scalars[at + 1], f32Scalars[at + 2], f32Scalars[at + 3], f32Scalars[at + 4], mode) !== 0;
+  const k32 = f32Scalars;
+  const flagged = k.step(e, k32[at], k32[at + 1], k32[at + 2], k32[at + 3], k32[at + 4], mode) !== 0;
   e = 0;
   const m = mem;
   const flags = memBits;

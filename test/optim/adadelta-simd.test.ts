@@ -103,7 +103,8 @@ function train(groups: GroupSpec[], seed: number, steps: number, special: number
   const params: Tensor[] = [];
   const paramGroups = groups.map((g) => {
     const ps = g.params.map(({ n, f64 }) => {
-      const p = torch.tensor(Array.from({ length: n }, () => valueOf(next, special)), { dtype: f64 ? 'float64' : 'float32' }).requiresGrad_();
+      const values = Array.from({ length: n }, () => valueOf(next, special));
+      const p = torch.tensor(values, { dtype: f64 ? 'float64' : 'float32' }).requiresGrad_();
       params.push(p);
       return p;
     });
@@ -148,7 +149,10 @@ describe('Adadelta float32 on the SIMD kernel = the JavaScript loop, bit for bit
     let redone = 0;
     const option = <T>(...values: T[]) => fc.constantFrom(...values);
     const group = fc.record({
-      params: fc.array(fc.record({ n: fc.integer({ min: 1, max: 40 }), f64: fc.integer({ min: 0, max: 3 }).map((k) => k === 0) }), { minLength: 1, maxLength: 5 }),
+      params: fc.array(
+        fc.record({ n: fc.integer({ min: 1, max: 40 }), f64: fc.integer({ min: 0, max: 3 }).map((k) => k === 0) }),
+        { minLength: 1, maxLength: 5 },
+      ),
       options: fc.record({
         lr: option(0.5, 1, 0.1, 1e-3, 0, 1e30, 3 * 2 ** -30),
         rho: option(0.9, 0, 1, 0.5, 0.99, 0.123),
@@ -158,12 +162,15 @@ describe('Adadelta float32 on the SIMD kernel = the JavaScript loop, bit for bit
       }),
     });
     fc.assert(
-      fc.property(fc.array(group, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 2 ** 31 }), option(0, 0.01, 0.1), (groups, seed, special) => {
-        const r = both(() => train(groups, seed, 12, special));
-        expect(r.on).toEqual(r.off);
-        stepped += r.stepped;
-        redone += r.redone;
-      }),
+      fc.property(
+        fc.array(group, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 2 ** 31 }), option(0, 0.01, 0.1),
+        (groups, seed, special) => {
+          const r = both(() => train(groups, seed, 12, special));
+          expect(r.on).toEqual(r.off);
+          stepped += r.stepped;
+          redone += r.redone;
+        },
+      ),
       { numRuns: 300 },
     );
     expect(stepped).toBeGreaterThan(3000); // the kernel did most of the float32 updates …
@@ -210,7 +217,8 @@ describe('fused multiply-adds at a float32 midpoint after double rounding', () =
       const p = torch.tensor([0.25, w, -0.75]).requiresGrad_();
       const opt = new Adadelta([p], options);
       const saved = opt.stateDict();
-      saved.state = { 0: { step: 3, square_avg: torch.tensor([0.01, sq, 0.02]), acc_delta: torch.tensor([1e-4, acc, 2e-4]) } };
+      const state = { step: 3, square_avg: torch.tensor([0.01, sq, 0.02]), acc_delta: torch.tensor([1e-4, acc, 2e-4]) };
+      saved.state = { 0: state };
       opt.loadStateDict(saved);
       p.grad = torch.tensor([0.1, g, -0.2]);
       opt.step();
@@ -218,8 +226,10 @@ describe('fused multiply-adds at a float32 midpoint after double rounding', () =
     };
   }
 
+  interface Options { lr: number; rho: number; eps: number; weightDecay?: number }
+
   /** fmaF32's operands in the JavaScript loop, for the one element (to show that the case is a real one). */
-  function operands(w: number, g: number, sq: number, acc: number, o: { lr: number; rho: number; eps: number; weightDecay?: number }) {
+  function operands(w: number, g: number, sq: number, acc: number, o: Options) {
     const rhoF = f(o.rho);
     const keep = f(1 - o.rho);
     const eps = f(o.eps);
@@ -236,9 +246,12 @@ describe('fused multiply-adds at a float32 midpoint after double rounding', () =
 
   const naive = ([a, b, c]: [number, number, number]) => f(a * b + c);
 
-  // a·b = ½(1 − 2^-46) next to c = 2^23 + 1 (odd): the double sum is the midpoint 2^23 + 1.5, which a second
+  // [label, w, g, square_avg, acc_delta, options, the fused multiply-add at a midpoint]. Each makes a·b = ½(1 − 2^-46)
+  // next to c = 2^23 + 1 (odd), or the same scaled: the double sum is the midpoint 2^23 + 1.5, which a second
   // rounding takes to the even 2^23 + 2, though the exact sum lies below it (the answer is 2^23 + 1).
-  const cases: Array<[string, number, number, number, number, { lr: number; rho: number; eps: number; weightDecay?: number }, keyof ReturnType<typeof operands>]> = [
+  // (square_avg: f(keep·g) = ½(1 + 2^-23), g = 1 − 2^-23, f(square_avg·rho) = 2^23 + 1; acc_delta likewise with
+  // delta = 1 − 2^-23; param.add_: −lr = −2^-24(1 + 2^-23), delta = 1 − 2^-23, w = 1 + 2^-23.)
+  const cases: Array<[string, number, number, number, number, Options, keyof ReturnType<typeof operands>]> = [
     ['square_avg.addcmul_', 0.25, 1 - 2 ** -23, 2 ** 24 + 6, 0.5, { lr: 0.1, rho: 0.5 - 2 ** -23, eps: 1e-6 }, 'square'],
     ['acc_delta.addcmul_', 0.25, 1, 2 ** 25 + 24, 2 ** 24 + 6, { lr: 0.1, rho: 0.5 - 2 ** -23, eps: 0 }, 'accumulate'],
     ['param.add_(delta, alpha=-lr)', 1 + 2 ** -23, 1, 3, f((1 - 2 ** -23) ** 2), { lr: 2 ** -24 * (1 + 2 ** -23), rho: 0, eps: 0 }, 'param'],
