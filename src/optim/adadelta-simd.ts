@@ -19,12 +19,13 @@
  * it is written back). NaN only ever reaches a storage through a flagged lane, so even NaN payloads are the
  * JavaScript loop's.
  *
- * The kernel, `step(n, rho, keep, eps, negLr, wd, mode) → flagged` (rho, 1 − rho, eps, −lr, weight_decay as
- * float32; mode bit 0: weight decay, bit 1: maximize), updates n elements stored in blocks of four: block v at
- * byte 64v holds four parameters, four gradients, four square_avg and four acc_delta values, 16 bytes each;
- * the gradients' place receives the block's flags (all ones in a flagged lane), and the result says whether
- * any lane was flagged. Parameters and state are copied in and out on every call: square_avg and acc_delta are
- * user-visible tensors (loadStateDict replaces them, users read them), so nothing stays resident between steps.
+ * The kernel, `step(n, plane, rho, keep, eps, negLr, wd, mode) → flagged` (rho, 1 − rho, eps, −lr, weight_decay
+ * as float32; mode bit 0: weight decay, bit 1: maximize), updates n elements kept in four planes of `plane` bytes
+ * from address 0: the parameters, the gradients, square_avg, acc_delta, each the group's parameters one after
+ * another. The gradients' plane receives the flags (all ones in a flagged lane), and the result says whether any
+ * lane was flagged. Parameters and state are copied in and out on every call (square_avg and acc_delta are
+ * user-visible tensors: loadStateDict replaces them, users read them), so nothing stays resident between steps;
+ * the planes make a large parameter's copies single `set` calls (memmoves).
  *
  * The module (about 2 KB: Chromium compiles up to 4 KB synchronously on its main thread) is assembled below, so
  * there is no build step or binary file; where WebAssembly SIMD is missing, or switched off, the JavaScript loop
@@ -46,7 +47,9 @@ export const adadeltaSimd = { enabled: true, maxBytes: 64 << 20 };
  */
 export const adadeltaSimdCounts = { stepped: 0, redone: 0 };
 
-type StepFn = (n: number, rho: number, keep: number, eps: number, negLr: number, wd: number, mode: number) => number;
+type StepFn = (
+  n: number, plane: number, rho: number, keep: number, eps: number, negLr: number, wd: number, mode: number,
+) => number;
 
 interface Kernel { memory: WebAssembly.Memory; step: StepFn }
 
@@ -131,21 +134,21 @@ const ZERO = v128Const(new Array<number>(16).fill(0));
 const i32x4Const = (lanes: readonly number[]) =>
   v128Const(lanes.flatMap((x) => [x & 0xff, (x >> 8) & 0xff, (x >> 16) & 0xff, x >>> 24]));
 
-// block layout: byte offsets of the four vectors in each 64-byte block
-const AT_W = 0, AT_G = 16, AT_SQ = 32, AT_ACC = 48;
-
 // parameters and locals of `step`, by index
-const P_N = 0, P_RHO = 1, P_KEEP = 2, P_EPS = 3, P_NEG_LR = 4, P_WD = 5, P_MODE = 6;
-const L_P = 7, L_END = 8; // i32: the block's address, the end of the last block
+const P_N = 0, P_PLANE = 1, P_RHO = 2, P_KEEP = 3, P_EPS = 4, P_NEG_LR = 5, P_WD = 6, P_MODE = 7;
+// i32: the block's address in the parameters' plane, the end of the last block, where the last two planes start
+const L_P = 8, L_END = 9, L_AT_SQ = 10, L_AT_ACC = 11;
 // v128: the scalars splatted; this block's gradient, parameter, square_avg, delta; fma operands (and scratch)
-const L_RHO = 9, L_KEEP = 10, L_EPS = 11, L_NEG_LR = 12, L_WD = 13;
-const L_G = 14, L_W = 15, L_S = 16, L_D = 17, L_A = 18, L_C = 19;
+const L_RHO = 12, L_KEEP = 13, L_EPS = 14, L_NEG_LR = 15, L_WD = 16;
+const L_G = 17, L_W = 18, L_S = 19, L_D = 20, L_A = 21, L_C = 22;
 // v128: fma's product, addend and sum (doubles), the sum rounded to float32 (as a double, and as float32 per
 // half), 2s − r, the lanes that fail fmaF32's test, and s − p (TwoSum's)
-const L_PROD = 20, L_ADDEND = 21, L_SUM = 22, L_R = 23, L_HALF0 = 24, L_HALF1 = 25, L_T = 26;
-const L_CANDIDATES = 27, L_BV = 28;
+const L_PROD = 23, L_ADDEND = 24, L_SUM = 25, L_R = 26, L_HALF0 = 27, L_HALF1 = 28, L_T = 29;
+const L_CANDIDATES = 30, L_BV = 31;
 // v128: lanes flagged in this block (per half, as f64x2 masks), flagged valid lanes so far, element indices, n
-const L_BAD0 = 29, L_BAD1 = 30, L_ANY = 31, L_INDEX = 32, L_N = 33;
+const L_BAD0 = 32, L_BAD1 = 33, L_ANY = 34, L_INDEX = 35, L_N = 36;
+/** The planes: a block's address in each is L_P plus this local (null: plus nothing). */
+const W_PLANE = null, G_PLANE = P_PLANE, SQ_PLANE = L_AT_SQ, ACC_PLANE = L_AT_ACC;
 
 const get = (i: number) => [op.get, ...uleb(i)];
 const set = (i: number) => [op.set, ...uleb(i)];
@@ -199,49 +202,51 @@ function stepBody(): number[] {
   code.push(...splat(P_RHO, L_RHO), ...splat(P_KEEP, L_KEEP), ...splat(P_EPS, L_EPS));
   code.push(...splat(P_NEG_LR, L_NEG_LR), ...splat(P_WD, L_WD));
   code.push(...get(P_N), ...v(simdOp.i32x4Splat), ...set(L_N), ...i32x4Const([0, 1, 2, 3]), ...set(L_INDEX));
-  // end = 64 · ⌈n / 4⌉
-  code.push(...get(P_N), ...i32Const(3), op.i32Add, ...i32Const(2), op.i32ShrU, ...i32Const(6), op.i32Shl, ...set(L_END));
+  // end = 16 · ⌈n / 4⌉; square_avg at 2 · plane, acc_delta at 3 · plane
+  code.push(...get(P_N), ...i32Const(3), op.i32Add, ...i32Const(2), op.i32ShrU, ...i32Const(4), op.i32Shl, ...set(L_END));
+  code.push(...get(P_PLANE), ...get(P_PLANE), op.i32Add, ...tee(L_AT_SQ), ...get(P_PLANE), op.i32Add, ...set(L_AT_ACC));
   code.push(op.block, op.void, ...get(L_END), op.i32Eqz, op.brIf, 0);
   code.push(op.loop, op.void);
-  const load = (at: number) => [...get(L_P), ...v(simdOp.load), ...memarg(at)];
+  const address = (plane: number | null) => [...get(L_P), ...(plane === null ? [] : [...get(plane), op.i32Add])];
+  const load = (plane: number | null) => [...address(plane), ...v(simdOp.load), ...memarg(0)];
   const ifMode = (bit: number, body: number[]) =>
     [...get(P_MODE), ...i32Const(bit), op.i32And, op.if, op.void, ...body, op.end];
   // grad, negated when maximising, then grad.add(param, alpha=weight_decay)
-  code.push(...load(AT_G), ...set(L_G), ...load(AT_W), ...set(L_W));
+  code.push(...load(G_PLANE), ...set(L_G), ...load(W_PLANE), ...set(L_W));
   code.push(...ifMode(MODE_MAXIMIZE, [...get(L_G), ...v(simdOp.f32x4Neg), ...set(L_G)]));
   code.push(...ifMode(MODE_DECAY, [...fma(L_WD, L_W, L_G), ...set(L_G)]));
   // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
   code.push(...get(L_KEEP), ...get(L_G), ...v(simdOp.f32x4Mul), ...set(L_A));
-  code.push(...load(AT_SQ), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
+  code.push(...load(SQ_PLANE), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
   code.push(...fma(L_A, L_G, L_C), ...set(L_S));
-  code.push(...get(L_P), ...get(L_S), ...v(simdOp.store), ...memarg(AT_SQ));
+  code.push(...address(SQ_PLANE), ...get(L_S), ...v(simdOp.store), ...memarg(0));
   // delta = acc_delta.add(eps).sqrt_().div_(square_avg.add(eps).sqrt_()).mul_(grad)
-  code.push(...load(AT_ACC), ...tee(L_C), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt));
+  code.push(...load(ACC_PLANE), ...tee(L_C), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt));
   code.push(...get(L_S), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt), ...v(simdOp.f32x4Div));
   code.push(...get(L_G), ...v(simdOp.f32x4Mul), ...set(L_D));
   // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
   code.push(...get(L_KEEP), ...get(L_D), ...v(simdOp.f32x4Mul), ...set(L_A));
   code.push(...get(L_C), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
-  code.push(...get(L_P), ...fma(L_A, L_D, L_C), ...v(simdOp.store), ...memarg(AT_ACC));
+  code.push(...address(ACC_PLANE), ...fma(L_A, L_D, L_C), ...v(simdOp.store), ...memarg(0));
   // param.add_(delta, alpha=-lr)
-  code.push(...get(L_P), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg(AT_W));
+  code.push(...address(W_PLANE), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg(0));
   // flagged lanes of this block, counting only elements below n (the last block's other lanes hold leftovers),
   // stored where the gradients were and added to the call's result
-  code.push(...get(L_P), ...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS);
+  code.push(...address(G_PLANE), ...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS);
   code.push(...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and), ...tee(L_A));
-  code.push(...v(simdOp.store), ...memarg(AT_G), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
+  code.push(...v(simdOp.store), ...memarg(0), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
   code.push(...ZERO, ...set(L_BAD0), ...ZERO, ...set(L_BAD1));
   code.push(...get(L_INDEX), ...i32x4Const([4, 4, 4, 4]), ...v(simdOp.i32x4Add), ...set(L_INDEX));
-  code.push(...get(L_P), ...i32Const(64), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
+  code.push(...get(L_P), ...i32Const(16), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
   code.push(op.end, op.end); // block loop, block
   code.push(...get(L_ANY), ...v(simdOp.anyTrue), op.end);
-  const locals = [2, 2, I32, L_N - L_RHO + 1, V128]; // L_RHO … L_N are the v128 locals
+  const locals = [2, L_RHO - L_P, I32, L_N - L_RHO + 1, V128]; // L_P … are the i32 locals, L_RHO … L_N the v128 ones
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const params = [I32, F32, F32, F32, F32, F32, I32];
+  const params = [I32, I32, F32, F32, F32, F32, F32, I32];
   const type = [0x01, 0x60, ...uleb(params.length), ...params, 0x01, I32];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -257,10 +262,9 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 // ------------------------------------------------------------------------------------------- the instance
 
 let kernel: Kernel | null | undefined;
-/** The module's memory as float32 and as int32 (the flags), and how many elements it holds (refreshed as it grows). */
+/** The module's memory as float32 and as int32 (the flags), refreshed as it grows. */
 let mem = new Float32Array(0);
 let memBits = new Int32Array(0);
-let capacity = 0;
 
 function instantiate(): Kernel | null {
   if (typeof WebAssembly === 'undefined') return null;
@@ -269,26 +273,24 @@ function instantiate(): Kernel | null {
   try {
     const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
     const memory = exports.memory as WebAssembly.Memory;
+    mem = new Float32Array(memory.buffer);
+    memBits = new Int32Array(memory.buffer);
     return { memory, step: exports.step as StepFn };
   } catch {
     return null; // e.g. a page that forbids compiling WebAssembly
   }
 }
 
-/** Room for `n` elements (false if the memory cannot grow). */
-function reserve(k: Kernel, n: number): boolean {
-  const bytes = 16 * (n + 3);
+/** Room for `floats` float32 values (false if the memory cannot grow). */
+function reserve(k: Kernel, floats: number): boolean {
   const have = k.memory.buffer.byteLength;
-  if (have < bytes) {
-    try {
-      k.memory.grow(Math.ceil((bytes - have) / 65536));
-    } catch {
-      return false;
-    }
+  try {
+    k.memory.grow(Math.ceil((4 * floats - have) / 65536));
+  } catch {
+    return false;
   }
   mem = new Float32Array(k.memory.buffer);
   memBits = new Int32Array(k.memory.buffer);
-  capacity = mem.length >> 2;
   return true;
 }
 
@@ -308,6 +310,15 @@ interface Checked {
 
 /** By the optimiser's slots array of the group (the same array while the group and its state are unchanged). */
 const checkedGroups = new WeakMap<readonly Slot[], Checked>();
+
+function checkedOf(slots: readonly Slot[]): Checked {
+  let checked = checkedGroups.get(slots);
+  if (checked === undefined) {
+    checked = { storages: [], extents: [], slots: 0 };
+    checkedGroups.set(slots, checked);
+  }
+  return checked;
+}
 
 /**
  * Whether no storage region the update writes overlaps another region it reads or writes. The JavaScript loop
@@ -345,6 +356,12 @@ function disjoint(storages: readonly Float32Array[], extents: readonly number[])
 // ------------------------------------------------------------------------------------------- the update
 
 /**
+ * From this many elements on, a parameter's values are copied with `TypedArray.prototype.set` (a memmove, but
+ * a call and for an offset view an allocation each), below it element by element.
+ */
+const BULK = 32;
+
+/**
  * Steps those of the group's live float32 parameters that the kernel can step (their state's step counts too)
  * and marks them no longer live, leaving the rest, unchanged, to the JavaScript loop: all of them when the kernel
  * is switched off or missing, they are more elements than adadeltaSimd.maxBytes allows or their storages
@@ -360,14 +377,21 @@ export function adadeltaF32Simd(
   if (kernel === undefined) kernel = instantiate();
   const k = kernel;
   if (k === null) return;
-  let checked = checkedGroups.get(slots);
-  if (checked === undefined) {
-    checked = { storages: [], extents: [], slots: 0 };
-    checkedGroups.set(slots, checked);
+  let total = 0;
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (slot.live && slot.f32) total += slot.n;
   }
+  if (total === 0) return;
+  const plane = (total + 3) & ~3; // floats per plane: whole blocks of four
+  if (16 * plane > adadeltaSimd.maxBytes || (4 * plane > mem.length && !reserve(k, 4 * plane))) return;
+  const checked = checkedOf(slots);
   const storages = checked.storages;
   const extents = checked.extents;
-  const limit = Math.floor(adadeltaSimd.maxBytes / 16) - 3; // elements (16 bytes each, in whole blocks)
+  const m = mem;
+  const atG = plane;
+  const atSq = 2 * plane;
+  const atAcc = 3 * plane;
   let e = 0; // elements copied in so far
   let count = 0; // live float32 slots so far
   let same = true;
@@ -375,7 +399,6 @@ export function adadeltaF32Simd(
     const slot = slots[j];
     if (!slot.live || !slot.f32) continue;
     const n = slot.n;
-    if (e + n > limit || (e + n > capacity && !reserve(k, e + n))) return;
     const state = slot.state as unknown as AdadeltaState;
     const w = slot.w as Float32Array;
     const g = slot.g as Float32Array;
@@ -400,16 +423,21 @@ export function adadeltaF32Simd(
       extents[x + 2] = n;
     }
     count++;
-    const m = mem;
+    if (n >= BULK) {
+      m.set(span(w, wo, n), e);
+      m.set(span(g, go, n), atG + e);
+      m.set(span(sq, 0, n), atSq + e);
+      m.set(span(acc, 0, n), atAcc + e);
+      e += n;
+      continue;
+    }
     for (let i = 0; i < n; i++, e++) {
-      const b = 4 * e - 3 * (e & 3); // element e's lane in block e >> 2
-      m[b + 0] = w[wo + i];
-      m[b + 4] = g[go + i];
-      m[b + 8] = sq[i];
-      m[b + 12] = acc[i];
+      m[e] = w[wo + i];
+      m[atG + e] = g[go + i];
+      m[atSq + e] = sq[i];
+      m[atAcc + e] = acc[i];
     }
   }
-  if (count === 0) return;
   if (!same || count !== checked.slots) {
     storages.length = 4 * count;
     extents.length = 3 * count;
@@ -419,15 +447,13 @@ export function adadeltaF32Simd(
   }
   const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
   const k32 = f32Scalars;
-  const flagged = k.step(e, k32[at], k32[at + 1], k32[at + 2], k32[at + 3], k32[at + 4], mode) !== 0;
+  const flagged = k.step(e, 4 * plane, k32[at], k32[at + 1], k32[at + 2], k32[at + 3], k32[at + 4], mode) !== 0;
   e = 0;
-  const m = mem;
-  const flags = memBits;
   for (let j = 0; j < slots.length; j++) {
     const slot = slots[j];
     if (!slot.live || !slot.f32) continue;
     const n = slot.n;
-    if (flagged && anyFlag(flags, e, n)) {
+    if (flagged && anyFlag(memBits, atG + e, n)) {
       adadeltaSimdCounts.redone++;
       e += n;
       continue;
@@ -440,17 +466,28 @@ export function adadeltaF32Simd(
     const sq = state.squareAvg.data;
     const acc = state.accDelta.data;
     const wo = slot.wo;
+    if (n >= BULK) {
+      w.set(m.subarray(e, e + n), wo);
+      sq.set(m.subarray(atSq + e, atSq + e + n));
+      acc.set(m.subarray(atAcc + e, atAcc + e + n));
+      e += n;
+      continue;
+    }
     for (let i = 0; i < n; i++, e++) {
-      const b = 4 * e - 3 * (e & 3);
-      w[wo + i] = m[b + 0];
-      sq[i] = m[b + 8];
-      acc[i] = m[b + 12];
+      w[wo + i] = m[e];
+      sq[i] = m[atSq + e];
+      acc[i] = m[atAcc + e];
     }
   }
 }
 
-/** Whether the kernel flagged one of elements e … e + n − 1. */
-function anyFlag(flags: Int32Array, e: number, n: number): boolean {
-  for (let i = e; i < e + n; i++) if (flags[4 * i - 3 * (i & 3) + 4] !== 0) return true;
+/** Elements `from` … `from + n − 1` of a storage, as itself where that is all of it (no view to allocate). */
+function span(data: Float32Array, from: number, n: number): Float32Array {
+  return from === 0 && n === data.length ? data : data.subarray(from, from + n);
+}
+
+/** Whether one of the `n` flags from index `from` is set. */
+function anyFlag(flags: Int32Array, from: number, n: number): boolean {
+  for (let i = from; i < from + n; i++) if (flags[i] !== 0) return true;
   return false;
 }

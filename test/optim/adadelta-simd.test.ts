@@ -150,7 +150,14 @@ describe('Adadelta float32 on the SIMD kernel = the JavaScript loop, bit for bit
     const option = <T>(...values: T[]) => fc.constantFrom(...values);
     const group = fc.record({
       params: fc.array(
-        fc.record({ n: fc.integer({ min: 1, max: 40 }), f64: fc.integer({ min: 0, max: 3 }).map((k) => k === 0) }),
+        fc.record({
+          // mostly small (copied element by element), now and then large enough to be copied in bulk
+          n: fc.oneof(
+            { weight: 8, arbitrary: fc.integer({ min: 1, max: 40 }) },
+            { weight: 1, arbitrary: fc.integer({ min: 30, max: 150 }) },
+          ),
+          f64: fc.integer({ min: 0, max: 3 }).map((k) => k === 0),
+        }),
         { minLength: 1, maxLength: 5 },
       ),
       options: fc.record({
@@ -357,6 +364,31 @@ describe('where the kernel steps aside', () => {
     const r = both(run);
     expect(r.on).toEqual(r.off);
     expect(r.stepped).toBe(6);
+  });
+
+  it('large parameters, and views at an offset (copied in bulk), next to small ones', () => {
+    const run = () => {
+      const data = Float32Array.from(ordinary(400, 1));
+      const grads = Float32Array.from(ordinary(400, 2));
+      const a = new Tensor(data, [100], undefined, 7, true); // a view: copied through subarray
+      const b = torch.tensor(ordinary(150, 3)).requiresGrad_(); // a whole storage: copied directly
+      const c = torch.tensor(ordinary(3, 4)).requiresGrad_();
+      const d = new Tensor(data, [33], undefined, 200, true);
+      const ps = [a, b, c, d];
+      const opt = new Adadelta(ps, { lr: 0.5 });
+      a.grad = new Tensor(grads, [100], undefined, 50);
+      b.grad = torch.tensor(ordinary(150, 5));
+      c.grad = torch.tensor(ordinary(3, 6));
+      d.grad = new Tensor(grads, [33], undefined, 300);
+      for (let t = 0; t < 10; t++) {
+        opt.step();
+        for (let i = 0; i < grads.length; i++) grads[i] = Math.sin(grads[i] * 5 + t) * 0.3;
+      }
+      return { ...outcome(opt, ps), storage: [words(data), words(grads)] } as Outcome;
+    };
+    const r = both(run);
+    expect(r.on).toEqual(r.off);
+    expect(r.stepped).toBe(40);
   });
 
   it('groups larger than adadeltaSimd.maxBytes', () => {
