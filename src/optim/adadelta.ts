@@ -1,4 +1,5 @@
 import type { Tensor } from '../tensor/tensor.js';
+import { adadeltaF32Simd } from './adadelta-simd.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
@@ -68,7 +69,8 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
 
   /**
    * As PyTorch's step(): first every parameter's gradient is checked and its state created, then the updates run
-   * (so a bad gradient fails the step before any parameter changes), all in one call: see adadeltaGroup.
+   * (so a bad gradient fails the step before any parameter changes), all in one call: see adadeltaGroup. The
+   * float32 parameters go to the WebAssembly SIMD kernel where it gives the same bits (src/optim/adadelta-simd.ts).
    */
   protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[]): void {
     for (let j = 0; j < slots.length; j++) {
@@ -76,7 +78,10 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
       slot.live = this.bound(slot);
       if (slot.live && slot.state === null) this.createState(slot, initState);
     }
-    adadeltaGroup(slots, scalars(group), group.weightDecay !== 0, group.maximize);
+    const k = scalars(group);
+    const decay = group.weightDecay !== 0;
+    adadeltaF32Simd(slots, k, RHO_F, decay, group.maximize); // marks the parameters it stepped as no longer live
+    adadeltaGroup(slots, k, decay, group.maximize);
   }
 
   protected adoptState(param: Tensor, s: ParamState): void {
@@ -101,6 +106,7 @@ const LR = 0;
 const RHO = 1;
 const EPS = 2;
 const WD = 3;
+// the float32 scalars, in the order adadeltaF32Simd takes them
 const RHO_F = 4;
 const KEEP_F = 5;
 const EPS_F = 6;

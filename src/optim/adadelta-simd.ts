@@ -1,0 +1,493 @@
+/**
+ * Adadelta's float32 update (adadeltaGroup in src/optim/adadelta.ts) as one WebAssembly SIMD kernel, four
+ * elements per instruction, for all of a group's float32 parameters in one call.
+ *
+ * Why WebAssembly: the JavaScript loop rounds every operation with `Math.fround`, which V8 compiles as a convert
+ * to float32 and back; native f32x4 operations round once, in one instruction. `f32x4.mul/add/div/sqrt` are IEEE
+ * correctly rounded, exactly what `fround(x ∘ y)` of float32 x, y gives, subnormals included (WebAssembly does
+ * not flush them). No relaxed-simd: its fma may or may not round once, depending on the machine.
+ *
+ * The three fused multiply-adds per element (two addcmul_, one add_ with alpha; four with weight decay) are
+ * fmaF32's fast path in f64x2: the product of two float32 values is exact in a double, the sum is rounded once to
+ * double and once to float32 (`f32x4.demote_f64x2_zero`, which rounds as fround does). That double rounding can
+ * only go wrong where the double sum is exactly a float32 midpoint; fmaF32 then takes its exact slow path, and
+ * so does it for NaN and overflow. The kernel makes the same check per lane and flags those lanes, except a
+ * midpoint that TwoSum shows to be the exact sum: an exact tie, which the rounding already breaks to even as the
+ * slow path would (exact ties are common: param.add_ of a delta about as large as the parameter).
+ *
+ * A parameter with a flagged lane is left to the JavaScript loop, which redoes it from its storages (nothing of
+ * it is written back). NaN only ever reaches a storage through a flagged lane, so even NaN payloads are the
+ * JavaScript loop's.
+ *
+ * The kernel, `step(n, plane, rho, keep, eps, negLr, wd, mode) → flagged` (rho, 1 − rho, eps, −lr, weight_decay
+ * as float32; mode bit 0: weight decay, bit 1: maximize), updates n elements kept in four planes of `plane` bytes
+ * from address 0: the parameters, the gradients, square_avg, acc_delta, each the group's parameters one after
+ * another. The gradients' plane receives the flags (all ones in a flagged lane), and the result says whether any
+ * lane was flagged. Parameters and state are copied in and out on every call (square_avg and acc_delta are
+ * user-visible tensors: loadStateDict replaces them, users read them), so nothing stays resident between steps;
+ * the planes make a large parameter's copies single `set` calls (memmoves).
+ *
+ * The module (about 2 KB: Chromium compiles up to 4 KB synchronously on its main thread) is assembled below, so
+ * there is no build step or binary file; where WebAssembly SIMD is missing, or switched off, the JavaScript loop
+ * runs. Not part of the public API.
+ */
+import type { AdadeltaState } from './adadelta.js';
+import type { Slot } from './optimizer.js';
+
+/**
+ * Whether float32 Adadelta steps may use the kernel (tests switch it off to compare with the JavaScript loop),
+ * and the most memory one group may ask of it (16 bytes per element): a module's memory never shrinks, so larger
+ * groups keep to the JavaScript loop.
+ */
+export const adadeltaSimd = { enabled: true, maxBytes: 64 << 20 };
+
+/**
+ * What the kernel did, for tests to see that it ran: parameter updates it completed, and parameters whose
+ * flagged lanes (see above) it left to the JavaScript loop.
+ */
+export const adadeltaSimdCounts = { stepped: 0, redone: 0 };
+
+type StepFn = (
+  n: number, plane: number, rho: number, keep: number, eps: number, negLr: number, wd: number, mode: number,
+) => number;
+
+interface Kernel { memory: WebAssembly.Memory; step: StepFn }
+
+const MODE_DECAY = 1;
+const MODE_MAXIMIZE = 2;
+
+// ------------------------------------------------------------------------------------------- assembling
+// (helpers as in src/ops/conv-simd.ts, which keeps its own private)
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+const op = {
+  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, void: 0x40,
+  get: 0x20, set: 0x21, tee: 0x22, i32Const: 0x41, i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32And: 0x71,
+  i32Shl: 0x74, i32ShrU: 0x76,
+};
+/** SIMD instructions: prefix 0xfd, then the opcode as unsigned LEB128. */
+const simdOp = {
+  load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, i32x4Splat: 0x11, f32x4Splat: 0x13, i32x4LtS: 0x39,
+  f64x2Eq: 0x47, f64x2Ne: 0x48, and: 0x4e, andnot: 0x4f, or: 0x50, anyTrue: 0x53, demote: 0x5e, promote: 0x5f,
+  i32x4Add: 0xae, f32x4Neg: 0xe1, f32x4Sqrt: 0xe3, f32x4Add: 0xe4, f32x4Mul: 0xe6, f32x4Div: 0xe7,
+  f64x2Add: 0xf0, f64x2Sub: 0xf1, f64x2Mul: 0xf2,
+};
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** `i32.const`, its operand as signed LEB128 (a single byte only up to 63). */
+function i32Const(n: number): number[] {
+  const out: number[] = [op.i32Const];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
+    out.push(byte | 0x80);
+  }
+}
+
+function simd(code: number): number[] {
+  return [0xfd, ...uleb(code)];
+}
+
+/** A 16-byte access at a constant offset from the address on the stack (alignment hint: 16 bytes). */
+function memarg(offset: number): number[] {
+  return [4, ...uleb(offset)];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
+}
+
+/** `i8x16.shuffle` of the two vectors on the stack: result byte k is byte `lanes[k]` of (first ‖ second). */
+function shuffle(lanes: readonly number[]): number[] {
+  return [...simd(simdOp.shuffle), ...lanes];
+}
+
+const range = (from: number, count: number) => Array.from({ length: count }, (_, k) => from + k);
+/** Lanes 2, 3 of a float32 vector moved to lanes 0, 1, where `f64x2.promote_low_f32x4` reads them. */
+const HIGH_PAIR = shuffle([...range(8, 8), ...range(8, 8)]);
+/** Two half results (lanes 0, 1 of each) joined into one float32 vector. */
+const JOIN_PAIRS = shuffle([...range(0, 8), ...range(16, 8)]);
+/** The low 32 bits of each of two f64x2 masks' lanes: one i32x4 mask, in element order. */
+const JOIN_MASKS = shuffle([...range(0, 4), ...range(8, 4), ...range(16, 4), ...range(24, 4)]);
+
+function v128Const(bytes: readonly number[]): number[] {
+  return [...simd(simdOp.const), ...bytes];
+}
+const ZERO = v128Const(new Array<number>(16).fill(0));
+const i32x4Const = (lanes: readonly number[]) =>
+  v128Const(lanes.flatMap((x) => [x & 0xff, (x >> 8) & 0xff, (x >> 16) & 0xff, x >>> 24]));
+
+// parameters and locals of `step`, by index
+const P_N = 0, P_PLANE = 1, P_RHO = 2, P_KEEP = 3, P_EPS = 4, P_NEG_LR = 5, P_WD = 6, P_MODE = 7;
+// i32: the block's address in the parameters' plane, the end of the last block, where the last two planes start
+const L_P = 8, L_END = 9, L_AT_SQ = 10, L_AT_ACC = 11;
+// v128: the scalars splatted; this block's gradient, parameter, square_avg, delta; fma operands (and scratch)
+const L_RHO = 12, L_KEEP = 13, L_EPS = 14, L_NEG_LR = 15, L_WD = 16;
+const L_G = 17, L_W = 18, L_S = 19, L_D = 20, L_A = 21, L_C = 22;
+// v128: fma's product, addend and sum (doubles), the sum rounded to float32 (as a double, and as float32 per
+// half), 2s − r, the lanes that fail fmaF32's test, and s − p (TwoSum's)
+const L_PROD = 23, L_ADDEND = 24, L_SUM = 25, L_R = 26, L_HALF0 = 27, L_HALF1 = 28, L_T = 29;
+const L_CANDIDATES = 30, L_BV = 31;
+// v128: lanes flagged in this block (per half, as f64x2 masks), flagged valid lanes so far, element indices, n
+const L_BAD0 = 32, L_BAD1 = 33, L_ANY = 34, L_INDEX = 35, L_N = 36;
+/** The planes: a block's address in each is L_P plus this local (null: plus nothing). */
+const W_PLANE = null, G_PLANE = P_PLANE, SQ_PLANE = L_AT_SQ, ACC_PLANE = L_AT_ACC;
+
+const get = (i: number) => [op.get, ...uleb(i)];
+const set = (i: number) => [op.set, ...uleb(i)];
+const tee = (i: number) => [op.tee, ...uleb(i)];
+const v = (code: number) => simd(code);
+
+/** Lanes 0, 1 (half 0) or 2, 3 (half 1) of the float32 vector in local `x`, as an f64x2. */
+function promoteHalf(x: number, half: number): number[] {
+  return [...get(x), ...(half === 0 ? [] : [...get(x), ...HIGH_PAIR]), ...v(simdOp.promote)];
+}
+
+/**
+ * Leaves fmaF32(a, b, c) of the float32 vectors in locals a, b, c on the stack, lane by lane, and adds to
+ * L_BAD0/L_BAD1 the lanes whose value may be wrong. Per half, as fmaF32 computes it: s = a·b + c in double (the
+ * product exact), r = fround(s), t = r + 2(s − r); r is fmaF32's answer if r = s, or if t is not a float32 (s is
+ * no midpoint) and r is finite. (For r ≠ s, r is infinite or NaN exactly when t is NaN — a finite r is at most
+ * half an ulp from s, and an infinite one makes t = ∞ − ∞ — so the kernel tests t, one comparison.)
+ * Where a lane fails that test, which is rare, TwoSum's error of s, (p − (s − bv)) + (c − bv) with bv = s − p,
+ * tells a midpoint that is the exact sum (error 0: a tie, which r breaks to even as the exact path would) from
+ * one that double rounding may have got wrong; only the latter, and non-finite lanes, are flagged.
+ */
+function fma(a: number, b: number, c: number): number[] {
+  const code: number[] = [];
+  const tIsNaN = [...get(L_T), ...get(L_T), ...v(simdOp.f64x2Ne)];
+  for (let half = 0; half < 2; half++) {
+    const bad = half === 0 ? L_BAD0 : L_BAD1;
+    code.push(...promoteHalf(a, half), ...promoteHalf(b, half), ...v(simdOp.f64x2Mul), ...tee(L_PROD));
+    code.push(...promoteHalf(c, half), ...tee(L_ADDEND), ...v(simdOp.f64x2Add), ...set(L_SUM));
+    code.push(...get(L_SUM), ...v(simdOp.demote), ...tee(half === 0 ? L_HALF0 : L_HALF1), ...v(simdOp.promote));
+    code.push(...set(L_R));
+    // t = r + 2(s − r); fmaF32's test fails where t is a float32 or NaN, and r ≠ s
+    code.push(...get(L_R), ...get(L_SUM), ...get(L_R), ...v(simdOp.f64x2Sub), ...tee(L_T), ...get(L_T));
+    code.push(...v(simdOp.f64x2Add), ...v(simdOp.f64x2Add), ...tee(L_T));
+    code.push(...v(simdOp.demote), ...v(simdOp.promote), ...get(L_T), ...v(simdOp.f64x2Eq), ...tIsNaN, ...v(simdOp.or));
+    code.push(...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot), ...tee(L_CANDIDATES));
+    code.push(...v(simdOp.anyTrue), op.if, op.void);
+    // flag the candidates where TwoSum's error is not 0, or t is NaN
+    code.push(...get(L_SUM), ...get(L_PROD), ...v(simdOp.f64x2Sub), ...set(L_BV));
+    code.push(...get(L_PROD), ...get(L_SUM), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Sub));
+    code.push(...get(L_ADDEND), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Add));
+    code.push(...ZERO, ...v(simdOp.f64x2Ne), ...tIsNaN, ...v(simdOp.or), ...get(L_CANDIDATES), ...v(simdOp.and));
+    code.push(...get(bad), ...v(simdOp.or), ...set(bad), op.end);
+  }
+  code.push(...get(L_HALF0), ...get(L_HALF1), ...JOIN_PAIRS);
+  return code;
+}
+
+function stepBody(): number[] {
+  const code: number[] = [];
+  const splat = (from: number, to: number) => [...get(from), ...v(simdOp.f32x4Splat), ...set(to)];
+  code.push(...splat(P_RHO, L_RHO), ...splat(P_KEEP, L_KEEP), ...splat(P_EPS, L_EPS));
+  code.push(...splat(P_NEG_LR, L_NEG_LR), ...splat(P_WD, L_WD));
+  code.push(...get(P_N), ...v(simdOp.i32x4Splat), ...set(L_N), ...i32x4Const([0, 1, 2, 3]), ...set(L_INDEX));
+  // end = 16 · ⌈n / 4⌉; square_avg at 2 · plane, acc_delta at 3 · plane
+  code.push(...get(P_N), ...i32Const(3), op.i32Add, ...i32Const(2), op.i32ShrU, ...i32Const(4), op.i32Shl, ...set(L_END));
+  code.push(...get(P_PLANE), ...get(P_PLANE), op.i32Add, ...tee(L_AT_SQ), ...get(P_PLANE), op.i32Add, ...set(L_AT_ACC));
+  code.push(op.block, op.void, ...get(L_END), op.i32Eqz, op.brIf, 0);
+  code.push(op.loop, op.void);
+  const address = (plane: number | null) => [...get(L_P), ...(plane === null ? [] : [...get(plane), op.i32Add])];
+  const load = (plane: number | null) => [...address(plane), ...v(simdOp.load), ...memarg(0)];
+  const ifMode = (bit: number, body: number[]) =>
+    [...get(P_MODE), ...i32Const(bit), op.i32And, op.if, op.void, ...body, op.end];
+  // grad, negated when maximising, then grad.add(param, alpha=weight_decay)
+  code.push(...load(G_PLANE), ...set(L_G), ...load(W_PLANE), ...set(L_W));
+  code.push(...ifMode(MODE_MAXIMIZE, [...get(L_G), ...v(simdOp.f32x4Neg), ...set(L_G)]));
+  code.push(...ifMode(MODE_DECAY, [...fma(L_WD, L_W, L_G), ...set(L_G)]));
+  // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
+  code.push(...get(L_KEEP), ...get(L_G), ...v(simdOp.f32x4Mul), ...set(L_A));
+  code.push(...load(SQ_PLANE), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
+  code.push(...fma(L_A, L_G, L_C), ...set(L_S));
+  code.push(...address(SQ_PLANE), ...get(L_S), ...v(simdOp.store), ...memarg(0));
+  // delta = acc_delta.add(eps).sqrt_().div_(square_avg.add(eps).sqrt_()).mul_(grad)
+  code.push(...load(ACC_PLANE), ...tee(L_C), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt));
+  code.push(...get(L_S), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt), ...v(simdOp.f32x4Div));
+  code.push(...get(L_G), ...v(simdOp.f32x4Mul), ...set(L_D));
+  // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
+  code.push(...get(L_KEEP), ...get(L_D), ...v(simdOp.f32x4Mul), ...set(L_A));
+  code.push(...get(L_C), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
+  code.push(...address(ACC_PLANE), ...fma(L_A, L_D, L_C), ...v(simdOp.store), ...memarg(0));
+  // param.add_(delta, alpha=-lr)
+  code.push(...address(W_PLANE), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg(0));
+  // flagged lanes of this block, counting only elements below n (the last block's other lanes hold leftovers),
+  // stored where the gradients were and added to the call's result
+  code.push(...address(G_PLANE), ...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS);
+  code.push(...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and), ...tee(L_A));
+  code.push(...v(simdOp.store), ...memarg(0), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
+  code.push(...ZERO, ...set(L_BAD0), ...ZERO, ...set(L_BAD1));
+  code.push(...get(L_INDEX), ...i32x4Const([4, 4, 4, 4]), ...v(simdOp.i32x4Add), ...set(L_INDEX));
+  code.push(...get(L_P), ...i32Const(16), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
+  code.push(op.end, op.end); // block loop, block
+  code.push(...get(L_ANY), ...v(simdOp.anyTrue), op.end);
+  const locals = [2, L_RHO - L_P, I32, L_N - L_RHO + 1, V128]; // L_P … are the i32 locals, L_RHO … L_N the v128 ones
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const params = [I32, I32, F32, F32, F32, F32, F32, I32];
+  const type = [0x01, 0x60, ...uleb(params.length), ...params, 0x01, I32];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, type),
+    ...section(3, [0x01, 0x00]),
+    ...section(5, [0x01, 0x00, 0x01]), // one memory, at least one page, no maximum
+    ...section(7, [0x02, ...name('memory'), 0x02, 0x00, ...name('step'), 0x00, 0x00]),
+    ...section(10, [0x01, ...stepBody()]),
+  ];
+  return new Uint8Array(bytes);
+}
+
+// ------------------------------------------------------------------------------------------- the instance
+
+let kernel: Kernel | null | undefined;
+/** The module's memory as float32 and as int32 (the flags), refreshed as it grows. */
+let mem = new Float32Array(0);
+let memBits = new Int32Array(0);
+
+function instantiate(): Kernel | null {
+  if (typeof WebAssembly === 'undefined') return null;
+  const bytes = moduleBytes();
+  if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
+  try {
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+    const memory = exports.memory as WebAssembly.Memory;
+    mem = new Float32Array(memory.buffer);
+    memBits = new Int32Array(memory.buffer);
+    return { memory, step: exports.step as StepFn };
+  } catch {
+    return null; // e.g. a page that forbids compiling WebAssembly
+  }
+}
+
+/** Room for `floats` float32 values (false if the memory cannot grow). */
+function reserve(k: Kernel, floats: number): boolean {
+  const have = k.memory.buffer.byteLength;
+  try {
+    k.memory.grow(Math.ceil((4 * floats - have) / 65536));
+  } catch {
+    return false;
+  }
+  mem = new Float32Array(k.memory.buffer);
+  memBits = new Int32Array(k.memory.buffer);
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------- overlaps
+
+/**
+ * A group's storages and extents as last found free of overlaps: per live float32 slot, its parameter,
+ * gradient, square_avg and acc_delta storages, and the parameter's and gradient's offsets and the length. A step
+ * whose every entry is the same needs no new check (a typed array's buffer and offset never change).
+ */
+interface Checked {
+  storages: Float32Array[];
+  extents: number[];
+  /** How many slots' entries were checked together; -1 while entries are being replaced. */
+  slots: number;
+}
+
+/** By the optimiser's slots array of the group (the same array while the group and its state are unchanged). */
+const checkedGroups = new WeakMap<readonly Slot[], Checked>();
+
+function checkedOf(slots: readonly Slot[]): Checked {
+  let checked = checkedGroups.get(slots);
+  if (checked === undefined) {
+    checked = { storages: [], extents: [], slots: 0 };
+    checkedGroups.set(slots, checked);
+  }
+  return checked;
+}
+
+/**
+ * Whether no storage region the update writes overlaps another region it reads or writes. The JavaScript loop
+ * reads and writes element by element, parameter after parameter; the kernel reads everything before writing
+ * anything back. They agree unless regions overlap (a parameter used as another one's gradient, one parameter
+ * twice in a group, shared storage): then the JavaScript loop runs. Also false for a storage the loop would
+ * read otherwise than as float32 (a state buffer too short, or float64, as only a hand-edited state can be).
+ */
+function disjoint(storages: readonly Float32Array[], extents: readonly number[]): boolean {
+  const byBuffer = new Map<ArrayBufferLike, Array<[number, number]>>();
+  for (let slot = 0; 4 * slot < storages.length; slot++) {
+    const n = extents[3 * slot + 2];
+    const offsets = [extents[3 * slot], extents[3 * slot + 1], 0, 0];
+    for (let k = 0; k < 4; k++) {
+      const data = storages[4 * slot + k];
+      if (!(data instanceof Float32Array) || offsets[k] + n > data.length) return false;
+      if (n === 0) continue;
+      const start = data.byteOffset + 4 * offsets[k];
+      const regions = byBuffer.get(data.buffer) ?? [];
+      regions.push([start, start + 4 * n]);
+      byBuffer.set(data.buffer, regions);
+    }
+  }
+  for (const regions of byBuffer.values()) {
+    regions.sort((a, b) => a[0] - b[0]);
+    let end = -Infinity;
+    for (const [start, stop] of regions) {
+      if (start < end) return false;
+      end = Math.max(end, stop);
+    }
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------- the update
+
+/**
+ * From this many elements on, a parameter's values are copied with `TypedArray.prototype.set` (a memmove, but
+ * a call and for an offset view an allocation each), below it element by element.
+ */
+const BULK = 32;
+
+/**
+ * Steps those of the group's live float32 parameters that the kernel can step (their state's step counts too)
+ * and marks them no longer live, leaving the rest, unchanged, to the JavaScript loop: all of them when the kernel
+ * is switched off or missing, they are more elements than adadeltaSimd.maxBytes allows or their storages
+ * overlap; a parameter with a lane the kernel cannot round as fmaF32 does (see the module comment).
+ *
+ * `f32Scalars` holds rho, 1 − rho, eps, −lr and weight_decay, each rounded to float32, from index `at` on (a
+ * typed array, so that they reach the kernel without being boxed); `decay` is weight_decay ≠ 0.
+ */
+export function adadeltaF32Simd(
+  slots: readonly Slot[], f32Scalars: Float64Array, at: number, decay: boolean, maximize: boolean,
+): void {
+  if (!adadeltaSimd.enabled) return;
+  if (kernel === undefined) kernel = instantiate();
+  const k = kernel;
+  if (k === null) return;
+  let total = 0;
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (slot.live && slot.f32) total += slot.n;
+  }
+  if (total === 0) return;
+  const plane = (total + 3) & ~3; // floats per plane: whole blocks of four
+  if (16 * plane > adadeltaSimd.maxBytes || (4 * plane > mem.length && !reserve(k, 4 * plane))) return;
+  const checked = checkedOf(slots);
+  const storages = checked.storages;
+  const extents = checked.extents;
+  const m = mem;
+  const atG = plane;
+  const atSq = 2 * plane;
+  const atAcc = 3 * plane;
+  let e = 0; // elements copied in so far
+  let count = 0; // live float32 slots so far
+  let same = true;
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (!slot.live || !slot.f32) continue;
+    const n = slot.n;
+    const state = slot.state as unknown as AdadeltaState;
+    const w = slot.w as Float32Array;
+    const g = slot.g as Float32Array;
+    const sq = state.squareAvg.data as Float32Array;
+    const acc = state.accDelta.data as Float32Array;
+    const wo = slot.wo;
+    const go = slot.go;
+    const s = 4 * count;
+    const x = 3 * count;
+    if (same) {
+      same = count < checked.slots && storages[s] === w && storages[s + 1] === g && storages[s + 2] === sq &&
+        storages[s + 3] === acc && extents[x] === wo && extents[x + 1] === go && extents[x + 2] === n;
+    }
+    if (!same) {
+      checked.slots = -1; // until the new entries are checked, whatever happens before
+      storages[s] = w;
+      storages[s + 1] = g;
+      storages[s + 2] = sq;
+      storages[s + 3] = acc;
+      extents[x] = wo;
+      extents[x + 1] = go;
+      extents[x + 2] = n;
+    }
+    count++;
+    if (n >= BULK) {
+      m.set(span(w, wo, n), e);
+      m.set(span(g, go, n), atG + e);
+      m.set(span(sq, 0, n), atSq + e);
+      m.set(span(acc, 0, n), atAcc + e);
+      e += n;
+      continue;
+    }
+    for (let i = 0; i < n; i++, e++) {
+      m[e] = w[wo + i];
+      m[atG + e] = g[go + i];
+      m[atSq + e] = sq[i];
+      m[atAcc + e] = acc[i];
+    }
+  }
+  if (!same || count !== checked.slots) {
+    storages.length = 4 * count;
+    extents.length = 3 * count;
+    checked.slots = -1;
+    if (!disjoint(storages, extents)) return; // checked again next time
+    checked.slots = count;
+  }
+  const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
+  const k32 = f32Scalars;
+  const flagged = k.step(e, 4 * plane, k32[at], k32[at + 1], k32[at + 2], k32[at + 3], k32[at + 4], mode) !== 0;
+  e = 0;
+  for (let j = 0; j < slots.length; j++) {
+    const slot = slots[j];
+    if (!slot.live || !slot.f32) continue;
+    const n = slot.n;
+    if (flagged && anyFlag(memBits, atG + e, n)) {
+      adadeltaSimdCounts.redone++;
+      e += n;
+      continue;
+    }
+    adadeltaSimdCounts.stepped++;
+    slot.live = false;
+    const state = slot.state as unknown as AdadeltaState;
+    state.step += 1;
+    const w = slot.w;
+    const sq = state.squareAvg.data;
+    const acc = state.accDelta.data;
+    const wo = slot.wo;
+    if (n >= BULK) {
+      w.set(m.subarray(e, e + n), wo);
+      sq.set(m.subarray(atSq + e, atSq + e + n));
+      acc.set(m.subarray(atAcc + e, atAcc + e + n));
+      e += n;
+      continue;
+    }
+    for (let i = 0; i < n; i++, e++) {
+      w[wo + i] = m[e];
+      sq[i] = m[atSq + e];
+      acc[i] = m[atAcc + e];
+    }
+  }
+}
+
+/** Elements `from` … `from + n − 1` of a storage, as itself where that is all of it (no view to allocate). */
+function span(data: Float32Array, from: number, n: number): Float32Array {
+  return from === 0 && n === data.length ? data : data.subarray(from, from + n);
+}
+
+/** Whether one of the `n` flags from index `from` is set. */
+function anyFlag(flags: Int32Array, from: number, n: number): boolean {
+  for (let i = from; i < from + n; i++) if (flags[i] !== 0) return true;
+  return false;
+}
