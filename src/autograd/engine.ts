@@ -130,19 +130,6 @@ function chainNext(node: Node): Node | null | undefined {
 }
 
 /**
- * True when the graph is a chain (every node feeds from at most one other node, as a sequence of layers does):
- * then the chain itself is the topological order, walked link by link with no search and no order array.
- */
-function isChain(root: Node): boolean {
-  for (let node: Node | null = root; node !== null;) {
-    const next = chainNext(node);
-    if (next === undefined) return false;
-    node = next;
-  }
-  return true;
-}
-
-/**
  * Nodes reachable from `root`, each before every node that produces one of its inputs (so a node runs only once
  * all gradients for its output are summed): a depth-first post-order, returned reversed. The explicit stack
  * holds the node and, beside it, how many of its inputs have been visited.
@@ -304,23 +291,26 @@ export function backward(root: Tensor, gradient?: Tensor | null, options?: Backw
     return;
   }
   const retain = options?.retainGraph ?? false;
-  const order = isChain(rootNode) ? null : topologicalOrder(rootNode);
   const wasEnabled = isGradEnabled();
   setGradEnabled(false);
   try {
     rootNode.pendingGrad = seed;
-    if (order === null) {
-      for (let node: Node | null = rootNode; node !== null;) {
-        const next: Node | null = chainNext(node) ?? null;
-        runNode(node, retain);
-        node = next;
+    // Link by link while the graph is a chain (a sequence of layers: no search, no order array). Where a node
+    // feeds from two nodes, the rest runs in topological order from there: every node reachable from the root
+    // is either one of the links already run or below that node, so each link had all its gradient when it ran.
+    for (let node: Node | null = rootNode; node !== null;) {
+      const next = chainNext(node);
+      if (next === undefined) {
+        const order = topologicalOrder(node);
+        for (let k = 0; k < order.length; k++) runNode(order[k], retain);
+        break;
       }
-    } else {
-      for (let k = 0; k < order.length; k++) runNode(order[k], retain);
+      runNode(node, retain);
+      node = next;
     }
   } catch (err) {
-    if (order === null) for (let node: Node | null = rootNode; node !== null; node = chainNext(node) ?? null) node.pendingGrad = null;
-    else for (const node of order) node.pendingGrad = null;
+    // nothing of this pass is left pending for the next one
+    for (const node of topologicalOrder(rootNode)) node.pendingGrad = null;
     throw err;
   } finally {
     setGradEnabled(wasEnabled);

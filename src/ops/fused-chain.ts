@@ -112,6 +112,8 @@ interface Program {
 
 /** One program per chain description (a Sequential keeps its array of stages). */
 const programs = new WeakMap<readonly ChainStage[], Program>();
+let lastStages: readonly ChainStage[] | null = null;
+let lastProgram: Program | null = null;
 
 /**
  * `stages` run on `x` as one node, or null when this chain cannot be fused (then run the ops one by one). The
@@ -119,12 +121,16 @@ const programs = new WeakMap<readonly ChainStage[], Program>();
  */
 export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | null {
   if (!isGradEnabled() || x.requiresGrad || stages.length < 2) return null;
-  let program = programs.get(stages) ?? null;
+  // one model trains at a time: the chain met last is looked up without the WeakMap's hashing (and is kept
+  // alive until another chain runs)
+  let program = stages === lastStages ? lastProgram : (programs.get(stages) ?? null);
   if (program === null || !stillValid(program, x, stages)) {
     program = compile(x, stages);
     if (program === null) return null;
     programs.set(stages, program);
   }
+  lastStages = stages;
+  lastProgram = program;
   const last = program.kinds.length - 1;
   const packed = allocate(program.dtype, program.packedSize);
   const result = allocate(program.dtype, program.sizes[last]);

@@ -77,14 +77,22 @@ export function castTo(t: Tensor, dtype: DType): Tensor {
   const n = t.numel();
   const out = allocate(dtype, n);
   if (t.isDense) {
-    // straight from the storage (a row of a dataset, say), converting as each value is stored
-    const src = t.data;
-    const o = t.offset;
-    for (let i = 0; i < n; i++) out[i] = src[o + i];
+    // straight from the storage (a row of a dataset, say), converting as each value is stored; one loop per
+    // direction, so that each reads and writes a single array type (a training loop casts every sample)
+    if (dtype === 'float32') copyInto32(out as Float32Array, t.data as Float64Array, t.offset, n);
+    else copyInto64(out as Float64Array, t.data as Float32Array, t.offset, n);
   } else {
     out.set(t.values());
   }
   return new Tensor(out, t.shape);
+}
+
+function copyInto32(out: Float32Array, src: Float64Array, from: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = src[from + i];
+}
+
+function copyInto64(out: Float64Array, src: Float32Array, from: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = src[from + i];
 }
 
 /** Rounds to float32 when the result lives in float32, so multi-step formulas round after each step as PyTorch does. */
