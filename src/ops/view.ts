@@ -224,26 +224,43 @@ function toGrad(g: Tensor, x: Tensor): Tensor {
 /** Iterates the first dimension (`for x in tensor`): slice i is `select(t, 0, i)`, made when `next()` asks. */
 class RowIterator implements IterableIterator<Tensor> {
   #i = 0;
-  // every row has one shape and one set of strides: made once, shared by the rows (views never write them)
-  #rowShape: readonly number[] | null = null;
-  #rowStrides: readonly number[] | null = null;
+  // Every row has one shape and one set of strides: made at the first row, shared by the rows (views never write
+  // them). Until then #rows is 0, which sends next() to #firstRow.
+  #rows = 0;
+  #rowStep = 0;
+  #rowShape: readonly number[] = [];
+  #rowStrides: readonly number[] | undefined = undefined;
 
   constructor(private readonly t: Tensor) {}
 
+  // Kept this small so that V8 inlines it into the loop that iterates: the result object then need not exist.
   next(): IteratorResult<Tensor> {
+    const t = this.t;
+    const i = this.#i;
+    if (i < this.#rows && !t.requiresGrad) {
+      this.#i = i + 1;
+      return { value: makeView(t, this.#rowShape, this.#rowStrides, t.offset + i * this.#rowStep), done: false };
+    }
+    return this.#otherRow();
+  }
+
+  /** The first row, a row of a tensor that requires grad (recorded, as select records it), or the end. */
+  #otherRow(): IteratorResult<Tensor> {
     const t = this.t;
     if (t.shape.length === 0) throw new TypeError('iteration over a 0-d tensor');
     if (this.#i >= t.shape[0]) return { value: undefined, done: true };
     const i = this.#i++;
     if (needsGrad(t)) return { value: select(t, 0, i), done: false };
-    const strides = t.strides;
-    if (this.#rowShape === null) {
+    if (this.#rows === 0) {
+      const strides = t.strides;
       this.#rowShape = t.shape.slice(1);
       const rowStrides = strides.slice(1);
       // a row-major row keeps its strides implicit, so every op sees at once that it is dense
-      this.#rowStrides = isContiguousLayout(this.#rowShape, rowStrides) ? null : rowStrides;
+      this.#rowStrides = isContiguousLayout(this.#rowShape, rowStrides) ? undefined : rowStrides;
+      this.#rowStep = strides[0];
+      this.#rows = t.shape[0];
     }
-    return { value: makeView(t, this.#rowShape, this.#rowStrides ?? undefined, t.offset + i * strides[0]), done: false };
+    return { value: makeView(t, this.#rowShape, this.#rowStrides, t.offset + i * this.#rowStep), done: false };
   }
 
   [Symbol.iterator](): IterableIterator<Tensor> {
