@@ -42,6 +42,11 @@ function upstream(g: Storage, reduction: Reduction, i: number): number {
 }
 
 function checkTargetShape(op: string, input: Tensor, target: Tensor): void {
+  if (!sameShape(input.shape, target.shape) || input.dtype !== target.dtype) targetMismatch(op, input, target);
+}
+
+// Apart from checkTargetShape, so that the check every loss call makes stays small enough to inline.
+function targetMismatch(op: string, input: Tensor, target: Tensor): never {
   if (!sameShape(input.shape, target.shape)) {
     throw new RangeError(
       `${op}: Using a target size (${shapeString(target.shape)}) that is different to the input size (${shapeString(input.shape)}) is deprecated. Please ensure they have the same size.`,
@@ -50,6 +55,7 @@ function checkTargetShape(op: string, input: Tensor, target: Tensor): void {
   if (input.dtype !== target.dtype) {
     throw new TypeError(`${op}: expected input and target of one dtype, got ${input.dtype} and ${target.dtype}`);
   }
+  throw new Error(`${op}: input and target do not match`);
 }
 
 /** A weight read in the input's row-major order (broadcast to its shape), or null. */
@@ -79,7 +85,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
   const op = 'binary_cross_entropy';
   const reduction = checkReduction(op, options.reduction ?? 'mean');
   checkTargetShape(op, input, target);
-  const wts = elementWeights(op, options.weight, input.shape);
+  const wts = options.weight ? elementWeights(op, options.weight, input.shape) : null;
   const x = input.values();
   const t = target.values();
   const per = allocate(input.dtype, x.length);
