@@ -244,11 +244,11 @@ export abstract class Optimizer<Options extends object> {
   zeroGrad(options?: { setToNone?: boolean }): void {
     const setToNone = options?.setToNone ?? false;
     const groups = this.paramGroups;
+    // straight over the parameters: zeroing needs none of the slots' checks (see slotsOf), only each .grad's extent
     for (let k = 0; k < groups.length; k++) {
-      const slots = this.slotsOf(k);
-      for (let j = 0; j < slots.length; j++) {
-        const slot = slots[j];
-        const p = slot.param;
+      const params = groups[k].params;
+      for (let j = 0; j < params.length; j++) {
+        const p = params[j];
         const g = p.grad;
         if (g === null) continue;
         if (setToNone) {
@@ -257,11 +257,8 @@ export abstract class Optimizer<Options extends object> {
         }
         if (g.gradFn !== null) g.gradFn = null;
         if (g.requiresGrad) g.requiresGrad = false;
-        const d = g.data;
-        if (g === slot.grad && d === slot.g) {
-          // checked dense at the last step: its extent is known without the isDense and numel() getters
-          for (let i = slot.go, end = slot.go + slot.n; i < end; i++) d[i] = 0;
-        } else if (g.isDense) {
+        if (g.isDense) {
+          const d = g.data;
           for (let i = g.offset, end = g.offset + g.numel(); i < end; i++) d[i] = 0;
         } else {
           zero_(g);
