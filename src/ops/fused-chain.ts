@@ -131,6 +131,14 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
   }
   lastStages = stages;
   lastProgram = program;
+  return runProgram(program, x);
+}
+
+/**
+ * The chain's forward on `x` and its node. Apart from fusedChain so that each stays small enough for V8 to inline
+ * what it calls (the output tensor's and the node's constructors among them) within its budget.
+ */
+function runProgram(program: Program, x: Tensor): Tensor {
   const last = program.kinds.length - 1;
   const packed = allocate(program.dtype, program.packedSize);
   const result = allocate(program.dtype, program.sizes[last]);
