@@ -218,6 +218,40 @@ describe('engine bookkeeping', () => {
     a.grad!.toArray().forEach((g, i) => expect(g).toBeCloseTo(want[i], 12));
   });
 
+  it('runs a chain of links, then the rest in topological order from the first node fed by two', () => {
+    const a = torch.tensor([0.5, -1.5, 2], { dtype: 'float64', requiresGrad: true });
+    const h = a.mul(a);
+    const fork = h.sigmoid().add(h.mul(3)); // two nodes feed this add
+    const y = fork.mul(2).sigmoid().sum(); // three links above it: sum, sigmoid, mul
+    y.backward();
+    const want = a.toArray().map((v) => {
+      const q = 1 / (1 + Math.exp(-v * v));
+      const z = 2 * (q + 3 * v * v);
+      const top = 1 / (1 + Math.exp(-z));
+      return top * (1 - top) * 2 * (q * (1 - q) + 3) * 2 * v;
+    });
+    a.grad!.toArray().forEach((g, i) => expect(g).toBeCloseTo(want[i], 12));
+  });
+
+  it('leaves nothing pending when a backward function throws below a fork', () => {
+    const a = torch.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+    const h = a.mul(2);
+    let fail = true;
+    const bad = torch.zeros([2], { dtype: 'float64' });
+    bad.requiresGrad = true;
+    bad.gradFn = new torch.Node('FailingBackward', [h], (g: Tensor) => {
+      if (fail) throw new Error('boom');
+      return [g];
+    });
+    const y = bad.add(h).sum();
+    expect(() => y.backward(undefined, { retainGraph: true })).toThrow('boom');
+    expect(a.grad).toBeNull();
+    fail = false;
+    y.backward();
+    // had a gradient stayed pending from the failed pass, this one would count it twice
+    expect(a.grad!.toArray()).toEqual([4, 4]);
+  });
+
   it('walks chains (one input node per node, possibly used twice) like any other graph', () => {
     const a = torch.tensor([0.25, -2], { dtype: 'float64', requiresGrad: true });
     const s = a.sigmoid();
