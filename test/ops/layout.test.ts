@@ -353,4 +353,18 @@ describe('iterating the first dimension (for … of)', () => {
       });
     }
   });
+
+  it('a row is recorded (SelectBackward0) whenever the tensor requires grad at that row, also halfway through', () => {
+    const t = torch.rand([3, 2], { dtype: 'float64' });
+    const iter = t[Symbol.iterator]();
+    const first = iter.next().value as torch.Tensor;
+    expect(first.gradFn).toBeNull();
+    t.requiresGrad_();
+    const second = iter.next().value as torch.Tensor;
+    expect(second.gradFn?.name).toBe('SelectBackward0');
+    second.sum().backward();
+    expect(t.grad!.toArray()).toEqual([0, 0, 1, 1, 0, 0]);
+    torch.noGrad(() => expect((iter.next().value as torch.Tensor).gradFn).toBeNull());
+    expect(iter.next().done).toBe(true);
+  });
 });
