@@ -20,6 +20,7 @@
  * The module (about 1.3 KB) is assembled below, so there is no build step or binary file; where WebAssembly
  * SIMD is missing (`simdRegions` returns null) the JavaScript products run. Not part of the public API.
  */
+import { I32, V128, memarg, name, op, section, simd, simdOp, uleb } from './wasm-assembly.js';
 
 /**
  * Whether the products may use the SIMD kernel (tests switch it off to compare both with the direct loops), and
@@ -33,43 +34,6 @@ export type TileFn = (a: number, bo: number, L: number, b: number, c: number, cs
 interface Kernel { memory: WebAssembly.Memory; tile32: TileFn; tile64: TileFn }
 
 // ------------------------------------------------------------------------------------------- assembling
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, void: 0x40,
-  get: 0x20, set: 0x21, tee: 0x22, i32Load: 0x28, i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, i32Eqz: 0x45,
-};
-/** SIMD instructions: prefix 0xfd, then the opcode as unsigned LEB128. */
-const simdOp = { load: 0x00, load64Splat: 0x0a, store: 0x0b, const: 0x0c, demote: 0x5e, promote: 0x5f, add: 0xf0, mul: 0xf2 };
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function simd(code: number): number[] {
-  return [0xfd, ...uleb(code)];
-}
-
-/** A memory access's alignment hint (log2 bytes) and constant offset. */
-function memarg(align: number, offset: number): number[] {
-  return [align, ...uleb(offset)];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-}
 
 // parameters and locals of `tile`, by index
 const P_A = 0, P_BO = 1, P_L = 2, P_B = 3, P_C = 4, P_CS = 5, P_NQ = 6, P_INIT = 7;
@@ -94,7 +58,7 @@ function tileBody(f32: boolean): number[] {
   for (let j = 0; j < 4; j++) {
     for (let h = 0; h < 2; h++) code.push(...get(rows[j]), ...simd(simdOp.load), ...memarg(3, 16 * h), ...set(L_ACC + 2 * j + h));
   }
-  code.push(0x05); // else
+  code.push(op.else);
   for (let k = 0; k < 8; k++) code.push(...simd(simdOp.const), ...new Array<number>(16).fill(0), ...set(L_ACC + k));
   code.push(op.end);
   code.push(...get(P_A), ...set(L_AP), ...get(P_BO), ...set(L_BP), op.i32Const, 0, ...set(L_L));
@@ -108,7 +72,7 @@ function tileBody(f32: boolean): number[] {
     code.push(...get(L_AP), ...simd(simdOp.load64Splat), ...memarg(3, 8 * j), ...set(L_S));
     for (let h = 0; h < 2; h++) {
       const acc = L_ACC + 2 * j + h;
-      code.push(...get(acc), ...get(L_S), ...get(h === 0 ? L_V0 : L_V1), ...simd(simdOp.mul), ...simd(simdOp.add));
+      code.push(...get(acc), ...get(L_S), ...get(h === 0 ? L_V0 : L_V1), ...simd(simdOp.f64x2Mul), ...simd(simdOp.f64x2Add));
       if (f32) code.push(...simd(simdOp.demote), ...simd(simdOp.promote));
       code.push(...set(acc));
     }

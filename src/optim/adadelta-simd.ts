@@ -33,6 +33,7 @@
  */
 import type { AdadeltaState } from './adadelta.js';
 import type { Slot } from './optimizer.js';
+import { F32, I32, V128, i32Const, memarg, name, op, section, simd, simdOp, uleb } from '../ops/wasm-assembly.js';
 
 /**
  * Whether float32 Adadelta steps may use the kernel (tests switch it off to compare with the JavaScript loop),
@@ -57,62 +58,10 @@ const MODE_DECAY = 1;
 const MODE_MAXIMIZE = 2;
 
 // ------------------------------------------------------------------------------------------- assembling
-// (helpers as in src/ops/conv-simd.ts, which keeps its own private)
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-const op = {
-  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, void: 0x40,
-  get: 0x20, set: 0x21, tee: 0x22, i32Const: 0x41, i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32And: 0x71,
-  i32Shl: 0x74, i32ShrU: 0x76,
-};
-/** SIMD instructions: prefix 0xfd, then the opcode as unsigned LEB128. */
-const simdOp = {
-  load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, i32x4Splat: 0x11, f32x4Splat: 0x13, i32x4LtS: 0x39,
-  f64x2Eq: 0x47, f64x2Ne: 0x48, and: 0x4e, andnot: 0x4f, or: 0x50, anyTrue: 0x53, demote: 0x5e, promote: 0x5f,
-  i32x4Add: 0xae, f32x4Neg: 0xe1, f32x4Sqrt: 0xe3, f32x4Add: 0xe4, f32x4Mul: 0xe6, f32x4Div: 0xe7,
-  f64x2Add: 0xf0, f64x2Sub: 0xf1, f64x2Mul: 0xf2,
-};
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/** `i32.const`, its operand as signed LEB128 (a single byte only up to 63). */
-function i32Const(n: number): number[] {
-  const out: number[] = [op.i32Const];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-
-function simd(code: number): number[] {
-  return [0xfd, ...uleb(code)];
-}
+// (the binary format's pieces: src/ops/wasm-assembly.ts)
 
 /** A 16-byte access at a constant offset from the address on the stack (alignment hint: 16 bytes). */
-function memarg(offset: number): number[] {
-  return [4, ...uleb(offset)];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-}
+const memarg16 = (offset: number): number[] => memarg(4, offset);
 
 /** `i8x16.shuffle` of the two vectors on the stack: result byte k is byte `lanes[k]` of (first ‖ second). */
 function shuffle(lanes: readonly number[]): number[] {
@@ -208,7 +157,7 @@ function stepBody(): number[] {
   code.push(op.block, op.void, ...get(L_END), op.i32Eqz, op.brIf, 0);
   code.push(op.loop, op.void);
   const address = (plane: number | null) => [...get(L_P), ...(plane === null ? [] : [...get(plane), op.i32Add])];
-  const load = (plane: number | null) => [...address(plane), ...v(simdOp.load), ...memarg(0)];
+  const load = (plane: number | null) => [...address(plane), ...v(simdOp.load), ...memarg16(0)];
   const ifMode = (bit: number, body: number[]) =>
     [...get(P_MODE), ...i32Const(bit), op.i32And, op.if, op.void, ...body, op.end];
   // grad, negated when maximising, then grad.add(param, alpha=weight_decay)
@@ -219,7 +168,7 @@ function stepBody(): number[] {
   code.push(...get(L_KEEP), ...get(L_G), ...v(simdOp.f32x4Mul), ...set(L_A));
   code.push(...load(SQ_PLANE), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
   code.push(...fma(L_A, L_G, L_C), ...set(L_S));
-  code.push(...address(SQ_PLANE), ...get(L_S), ...v(simdOp.store), ...memarg(0));
+  code.push(...address(SQ_PLANE), ...get(L_S), ...v(simdOp.store), ...memarg16(0));
   // delta = acc_delta.add(eps).sqrt_().div_(square_avg.add(eps).sqrt_()).mul_(grad)
   code.push(...load(ACC_PLANE), ...tee(L_C), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt));
   code.push(...get(L_S), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt), ...v(simdOp.f32x4Div));
@@ -227,14 +176,14 @@ function stepBody(): number[] {
   // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
   code.push(...get(L_KEEP), ...get(L_D), ...v(simdOp.f32x4Mul), ...set(L_A));
   code.push(...get(L_C), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
-  code.push(...address(ACC_PLANE), ...fma(L_A, L_D, L_C), ...v(simdOp.store), ...memarg(0));
+  code.push(...address(ACC_PLANE), ...fma(L_A, L_D, L_C), ...v(simdOp.store), ...memarg16(0));
   // param.add_(delta, alpha=-lr)
-  code.push(...address(W_PLANE), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg(0));
+  code.push(...address(W_PLANE), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg16(0));
   // flagged lanes of this block, counting only elements below n (the last block's other lanes hold leftovers),
   // stored where the gradients were and added to the call's result
   code.push(...address(G_PLANE), ...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS);
   code.push(...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and), ...tee(L_A));
-  code.push(...v(simdOp.store), ...memarg(0), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
+  code.push(...v(simdOp.store), ...memarg16(0), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
   code.push(...ZERO, ...set(L_BAD0), ...ZERO, ...set(L_BAD1));
   code.push(...get(L_INDEX), ...i32x4Const([4, 4, 4, 4]), ...v(simdOp.i32x4Add), ...set(L_INDEX));
   code.push(...get(L_P), ...i32Const(16), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
