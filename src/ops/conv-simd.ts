@@ -20,7 +20,7 @@
  * The module (about 1.3 KB) is assembled below, so there is no build step or binary file; where WebAssembly
  * SIMD is missing (`simdRegions` returns null) the JavaScript products run. Not part of the public API.
  */
-import { I32, V128, memarg, name, op, section, simd, simdOp, uleb } from './wasm-assembly.js';
+import { I32, MODULE_HEADER, V128, instantiateModule, memarg, name, op, section, simd, simdOp, uleb } from './wasm-assembly.js';
 
 /**
  * Whether the products may use the SIMD kernel (tests switch it off to compare both with the direct loops), and
@@ -96,7 +96,7 @@ function tileBody(f32: boolean): number[] {
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const type = [0x01, 0x60, ...uleb(8), ...new Array<number>(8).fill(I32), 0x00];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...MODULE_HEADER,
     ...section(1, type),
     ...section(3, [0x02, 0x00, 0x00]),
     ...section(5, [0x01, 0x00, 0x01]), // one memory, at least one page, no maximum
@@ -111,10 +111,8 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 let kernel: Kernel | null | undefined;
 
 function instantiate(): Kernel | null {
-  if (typeof WebAssembly === 'undefined') return null;
-  const bytes = moduleBytes();
-  if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+  const exports = instantiateModule(moduleBytes());
+  if (exports === null) return null;
   return { memory: exports.memory as WebAssembly.Memory, tile32: exports.tile32 as TileFn, tile64: exports.tile64 as TileFn };
 }
 

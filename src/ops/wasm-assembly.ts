@@ -66,3 +66,20 @@ export function section(id: number, body: number[]): number[] {
 export function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
 }
+
+/** What every module starts with: the magic number `\0asm` and version 1. */
+export const MODULE_HEADER: readonly number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/**
+ * The exports of a new instance of the module `bytes`, or null where it cannot run, so that the caller's
+ * JavaScript loops run instead: no WebAssembly, an engine without the instructions it uses (it does not validate),
+ * or a page whose Content-Security-Policy forbids compiling it.
+ */
+export function instantiateModule(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Exports | null {
+  if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
+  try {
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+  } catch {
+    return null;
+  }
+}

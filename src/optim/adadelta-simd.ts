@@ -33,7 +33,9 @@
  */
 import type { AdadeltaState } from './adadelta.js';
 import type { Slot } from './optimizer.js';
-import { F32, I32, V128, i32Const, memarg, name, op, section, simd, simdOp, uleb } from '../ops/wasm-assembly.js';
+import {
+  F32, I32, MODULE_HEADER, V128, i32Const, instantiateModule, memarg, name, op, section, simd, simdOp, uleb,
+} from '../ops/wasm-assembly.js';
 
 /**
  * Whether float32 Adadelta steps may use the kernel (tests switch it off to compare with the JavaScript loop),
@@ -198,7 +200,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   const params = [I32, I32, F32, F32, F32, F32, F32, I32];
   const type = [0x01, 0x60, ...uleb(params.length), ...params, 0x01, I32];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...MODULE_HEADER,
     ...section(1, type),
     ...section(3, [0x01, 0x00]),
     ...section(5, [0x01, 0x00, 0x01]), // one memory, at least one page, no maximum
@@ -216,18 +218,12 @@ let mem = new Float32Array(0);
 let memBits = new Int32Array(0);
 
 function instantiate(): Kernel | null {
-  if (typeof WebAssembly === 'undefined') return null;
-  const bytes = moduleBytes();
-  if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
-  try {
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
-    const memory = exports.memory as WebAssembly.Memory;
-    mem = new Float32Array(memory.buffer);
-    memBits = new Int32Array(memory.buffer);
-    return { memory, step: exports.step as StepFn };
-  } catch {
-    return null; // e.g. a page that forbids compiling WebAssembly
-  }
+  const exports = instantiateModule(moduleBytes());
+  if (exports === null) return null;
+  const memory = exports.memory as WebAssembly.Memory;
+  mem = new Float32Array(memory.buffer);
+  memBits = new Int32Array(memory.buffer);
+  return { memory, step: exports.step as StepFn };
 }
 
 /** Room for `floats` float32 values (false if the memory cannot grow). */
