@@ -45,17 +45,15 @@ function checkTargetShape(op: string, input: Tensor, target: Tensor): void {
   if (!sameShape(input.shape, target.shape) || input.dtype !== target.dtype) targetMismatch(op, input, target);
 }
 
-// Apart from checkTargetShape, so that the check every loss call makes stays small enough to inline.
+// Apart from checkTargetShape, so that the check every loss call makes stays small enough to inline. Called only
+// when the shapes or the dtypes differ: with the shapes equal, the dtypes are what differs.
 function targetMismatch(op: string, input: Tensor, target: Tensor): never {
   if (!sameShape(input.shape, target.shape)) {
     throw new RangeError(
       `${op}: Using a target size (${shapeString(target.shape)}) that is different to the input size (${shapeString(input.shape)}) is deprecated. Please ensure they have the same size.`,
     );
   }
-  if (input.dtype !== target.dtype) {
-    throw new TypeError(`${op}: expected input and target of one dtype, got ${input.dtype} and ${target.dtype}`);
-  }
-  throw new Error(`${op}: input and target do not match`);
+  throw new TypeError(`${op}: expected input and target of one dtype, got ${input.dtype} and ${target.dtype}`);
 }
 
 /** A weight read in the input's row-major order (broadcast to its shape), or null. */

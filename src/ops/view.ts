@@ -225,7 +225,7 @@ function toGrad(g: Tensor, x: Tensor): Tensor {
 class RowIterator implements IterableIterator<Tensor> {
   #i = 0;
   // Every row has one shape and one set of strides: made at the first row, shared by the rows (views never write
-  // them). Until then #rows is 0, which sends next() to #firstRow.
+  // them). Until then #rows is 0, which sends next() to #otherRow.
   #rows = 0;
   #rowStep = 0;
   #rowShape: readonly number[] = [];
