@@ -99,13 +99,8 @@ interface Program {
   readonly params: readonly Tensor[];
   /** Their storages when compiled, in the same order (what the generated kernels read). */
   readonly paramStorages: readonly Storage[];
-  /**
-   * The chain's generated forward and backward (src/ops/chain-codegen.ts), or null: the interpreted kernels run.
-   * `gradStorages` is where a backward collects the `.grad` storages the generated one adds into (one per chain,
-   * as gradScratch).
-   */
+  /** The chain's generated forward and backward (src/ops/chain-codegen.ts), or null: the interpreted kernels run. */
   readonly kernels: ChainKernels | null;
-  readonly gradStorages: Storage[];
   /** PyTorch's name of the last stage's node, which the fused node carries. */
   readonly name: string;
 }
@@ -281,8 +276,7 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   return {
     dtype, inputShape: x.shape.slice(), kinds, plans, weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
     gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
-    // (gradStorages: placeholders, each replaced before a generated backward reads it)
-    paramStorages: params.map((p) => p.data), kernels, gradStorages: params.map(() => allocate(dtype, 0)),
+    paramStorages: params.map((p) => p.data), kernels,
   };
 }
 
@@ -327,7 +321,8 @@ class FusedChainNode extends Node {
     const { program, packed } = this;
     const generated = program.kernels?.backward ?? null;
     if (generated !== null && chainCodegen.enabled && this.#gradsAllInto()) {
-      generated(grad.values(), this.input.values(), 0, packed, this.output.data, program.paramStorages, program.gradStorages);
+      // (#gradsAllInto found every entry of gradInto, the `.grad` storages to add into, non-null)
+      generated(grad.values(), this.input.values(), 0, packed, this.output.data, program.paramStorages, program.gradInto as Storage[]);
       chainCodegen.runs.backward++;
       return NOTHING_LEFT;
     }
@@ -371,16 +366,12 @@ class FusedChainNode extends Node {
 
   /**
    * Whether every parameter's gradient can be added into its `.grad` (then the interpreted backward would add them
-   * all there too, and return nothing): their storages are left in `program.gradStorages`.
+   * all there too, and return nothing): their storages are then in `program.gradInto`.
    */
   #gradsAllInto(): boolean {
     const program = this.program;
     const params = program.params;
-    for (let i = 0; i < params.length; i++) {
-      const into = gradInto(program, i, params[i]);
-      if (into === null) return false;
-      program.gradStorages[i] = into;
-    }
+    for (let i = 0; i < params.length; i++) if (gradInto(program, i, params[i]) === null) return false;
     return true;
   }
 
