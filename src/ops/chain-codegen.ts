@@ -15,7 +15,7 @@
  * What is generated for the tutorial's chain (float32 Conv2d(1,1,2) → LeakyReLU → Conv2d(1,1,2) → Sigmoid on a
  * [1,1,3,3] input), with runs of similar lines abridged to their first and last (…):
  *
- *   // forward(x, xo, p, packed, result)
+ *   // forward(x, xo, p, result), returning what the backward reads again (`packed`)
  *   'use strict';
  *   const f = Math.fround;
  *   const x0 = x[xo];
@@ -30,19 +30,16 @@
  *   const s0_0 = f(f(f(f(f(0 + w0_0 * x0) + w0_1 * x1) + w0_2 * x3) + w0_3 * x4) + b0_0);
  *   …
  *   const s0_3 = f(f(f(f(f(0 + w0_0 * x4) + w0_1 * x5) + w0_2 * x7) + w0_3 * x8) + b0_0);
- *   packed[0] = s0_0;
- *   …
- *   packed[3] = s0_3;
  *   const s1_0 = s0_0 > 0 ? s0_0 : f(s0_0 * 0.009999999776482582);
  *   …
- *   packed[7] = s1_3;
+ *   const s1_3 = s0_3 > 0 ? s0_3 : f(s0_3 * 0.009999999776482582);
  *   const weight2 = p[2];
  *   …
  *   const b2_0 = bias2[0];
  *   const s2_0 = f(f(f(f(f(0 + w2_0 * s1_0) + w2_1 * s1_1) + w2_2 * s1_2) + w2_3 * s1_3) + b2_0);
- *   packed[8] = s2_0;
  *   const s3_0 = f(1 / f(1 + f(Math.exp(-s2_0))));
  *   result[0] = s3_0;
+ *   return [s0_0, s0_1, s0_2, s0_3, s1_0, s1_1, s1_2, s1_3, s2_0];
  *
  *   // backward(grad, x, xo, packed, y, p, grads): g{k}_i is the gradient of stage k's output element i
  *   'use strict';
@@ -119,17 +116,22 @@ export interface ChainLayout {
 }
 
 /**
- * Every stage's output: the one before last into `packed` at the layout's offsets, the last into `result`.
+ * Every stage's output: the last into `result`, the ones before returned, in stage order (the layout's offsets).
  * `params` holds the conv stages' weight and bias storages in stage order (weight, then bias if any).
+ *
+ * The values before the last travel in an array literal rather than a typed array: only the backward reads them,
+ * and V8 allocates a literal inline, where `new Float32Array(n)` is a builtin call and two heap objects (a
+ * training step's costliest allocation). They are the same numbers (a float32 value is exactly a double), NaN
+ * aside, whose payload a double array does not keep (nothing reads it: every comparison of NaN is false).
  */
-export type ChainForward = (x: Storage, xo: number, params: readonly Storage[], packed: Storage, result: Storage) => void;
+export type ChainForward = (x: Storage, xo: number, params: readonly Storage[], result: Storage) => number[];
 
 /**
  * Every parameter's gradient for the last output's gradient `grad`, added into `grads` (the `.grad` storages, in
  * the order of `params`). `x` at `xo` is the chain's input, `packed` and `y` the forward's outputs.
  */
 export type ChainBackward = (
-  grad: Storage, x: Storage, xo: number, packed: Storage, y: Storage, params: readonly Storage[], grads: readonly Storage[],
+  grad: Storage, x: Storage, xo: number, packed: ArrayLike<number>, y: Storage, params: readonly Storage[], grads: readonly Storage[],
 ) => void;
 
 export interface ChainKernels {
@@ -138,7 +140,7 @@ export interface ChainKernels {
   readonly backward: ChainBackward | null;
 }
 
-const FORWARD_PARAMS = ['x', 'xo', 'p', 'packed', 'result'];
+const FORWARD_PARAMS = ['x', 'xo', 'p', 'result'];
 const BACKWARD_PARAMS = ['grad', 'x', 'xo', 'packed', 'y', 'p', 'grads'];
 
 /**
@@ -312,8 +314,12 @@ function forwardSource(layout: ChainLayout): string {
           : `const s${k}_${i} = ${f32 ? `f(1 / f(1 + f(Math.exp(-${v}))))` : `1 / (1 + Math.exp(-${v}))`};`);
       }
     }
-    for (let i = 0; i < n; i++) body.add(k === last ? `result[${i}] = s${k}_${i};` : `packed[${layout.offsets[k] + i}] = s${k}_${i};`);
+    if (k === last) for (let i = 0; i < n; i++) body.add(`result[${i}] = s${k}_${i};`);
   });
+  // the outputs before the last, in the layout's order (offsets[k] is the sum of the sizes before k)
+  const saved: string[] = [];
+  for (let k = 0; k < last; k++) for (let i = 0; i < layout.sizes[k]; i++) saved.push(`s${k}_${i}`);
+  body.add(`return [${saved.join(', ')}];`);
   return body.text();
 }
 

@@ -105,6 +105,19 @@ interface Program {
   readonly name: string;
 }
 
+/**
+ * Every stage's output but the last's, at `program.offsets`: a storage from the interpreted forward, an array of
+ * the same numbers from the generated one (see ChainForward).
+ */
+type Packed = Storage | number[];
+
+/** `n` values of `packed` from `from` on, as a storage of the dtype. */
+function packedStorage(dtype: DType, packed: Packed, from: number, n: number): Storage {
+  const out = allocate(dtype, n);
+  for (let i = 0; i < n; i++) out[i] = packed[from + i];
+  return out;
+}
+
 /** One program per chain description (a Sequential keeps its array of stages). */
 const programs = new WeakMap<readonly ChainStage[], Program>();
 let lastStages: readonly ChainStage[] | null = null;
@@ -135,13 +148,14 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
  */
 function runProgram(program: Program, x: Tensor): Tensor {
   const last = program.kinds.length - 1;
-  const packed = allocate(program.dtype, program.packedSize);
   const result = allocate(program.dtype, program.sizes[last]);
   const kernels = program.kernels;
+  let packed: Packed;
   if (kernels !== null && chainCodegen.enabled) {
-    kernels.forward(x.values(), 0, program.paramStorages, packed, result);
+    packed = kernels.forward(x.values(), 0, program.paramStorages, result);
     chainCodegen.runs.forward++;
   } else {
+    packed = allocate(program.dtype, program.packedSize);
     forwardStages(program, x.values(), packed, result);
   }
   const y = new Tensor(result, program.shapes[last]);
@@ -308,7 +322,7 @@ class FusedChainNode extends Node {
     private readonly program: Program,
     private readonly input: Tensor,
     /** Every stage's output but the last's, at `program.offsets`. */
-    private readonly packed: Storage,
+    private readonly packed: Packed,
     private readonly output: Tensor,
   ) {
     super(program.name, program.params, fusedBackward as (g: Tensor, saved: unknown) => ReadonlyArray<Tensor | null>, null);
@@ -318,15 +332,17 @@ class FusedChainNode extends Node {
 
   /** The chain's backward: the stages' gradients in reverse order, each as its op's backward computes it. */
   backwardStages(grad: Tensor): ReadonlyArray<Tensor | null> {
-    const { program, packed } = this;
+    const program = this.program;
     const generated = program.kernels?.backward ?? null;
     if (generated !== null && chainCodegen.enabled && this.#gradsAllInto()) {
       // (#gradsAllInto found every entry of gradInto, the `.grad` storages to add into, non-null)
-      generated(grad.values(), this.input.values(), 0, packed, this.output.data, program.paramStorages, program.gradInto as Storage[]);
+      generated(grad.values(), this.input.values(), 0, this.packed, this.output.data, program.paramStorages, program.gradInto as Storage[]);
       chainCodegen.runs.backward++;
       return NOTHING_LEFT;
     }
     const dtype = program.dtype;
+    // the interpreted kernels read typed arrays
+    const packed = Array.isArray(this.packed) ? packedStorage(dtype, this.packed, 0, program.packedSize) : this.packed;
     const f32 = dtype === 'float32';
     const kinds = program.kinds;
     const last = kinds.length - 1;
@@ -389,7 +405,7 @@ class FusedChainNode extends Node {
     let current = this.input;
     for (let k = 0; k < kinds.length; k++) {
       const last = k === kinds.length - 1;
-      const out = last ? this.output : new Tensor(packed.slice(program.offsets[k], program.offsets[k] + program.sizes[k]), program.shapes[k]);
+      const out = last ? this.output : new Tensor(packedStorage(program.dtype, packed, program.offsets[k], program.sizes[k]), program.shapes[k]);
       let name: string;
       let inputs: Array<Tensor | null>;
       let fn: (g: Tensor, saved: never) => ReadonlyArray<Tensor | null> | Tensor;

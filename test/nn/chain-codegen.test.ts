@@ -266,6 +266,61 @@ describe('sumAllExpression is sumAll written out', () => {
   }
 });
 
+describe('what the generated forward saves', () => {
+  /** Every stage's output, read back from the graph (each node's first input) from the last to the first. */
+  function intermediates(y: Tensor, stages: number): number[][] {
+    const out: number[][] = [];
+    let t = y;
+    for (let k = 0; k < stages; k++) {
+      out.push(t.toArray());
+      const next = t.gradFn?.inputs[0];
+      if (!next) break;
+      t = next;
+    }
+    return out;
+  }
+
+  for (const c of cases) {
+    it(`${c.name}: the graph unfolds into the ops' intermediate results, before and after backward`, () => {
+      const m = makeModel(c, 6);
+      const [x0, x] = trickyInputs(c, 2);
+      forward(m, x0, 'generated'); // makes the plans
+      const before = chainCodegen.runs.forward;
+      const fused = forward(m, x, 'generated');
+      expect(chainCodegen.runs.forward).toBe(before + 1);
+      const ops = opByOp(m, x);
+      const n = c.layers.length;
+      const expected = intermediates(ops, n);
+      intermediates(fused, n).forEach((v, k) => expectSameBits(v, expected[k], `stage ${n - 1 - k}`));
+      const late = forward(m, x, 'generated');
+      late.sum().backward();
+      intermediates(late, n).forEach((v, k) => expectSameBits(v, expected[k], `after backward, stage ${n - 1 - k}`));
+    });
+  }
+
+  it('a backward run interpreted after a generated forward reads the saved values', () => {
+    const run = (mode: Mode): number[] => {
+      const m = makeModel(cases[0], 4);
+      const xs = trickyInputs(cases[0], 3);
+      forward(m, xs[0], mode);
+      const values: number[] = [];
+      for (let s = 0; s < 4; s++) {
+        for (const p of m.params) p.grad = null;
+        const y = forward(m, xs[s % 3], mode);
+        chainCodegen.enabled = false; // the backward takes the interpreted kernels
+        y.backward(torch.onesLike(y).mul(0.5));
+        values.push(...y.toArray(), ...m.params.flatMap((p) => (p.grad as Tensor).toArray()));
+      }
+      return values;
+    };
+    const before = { ...chainCodegen.runs };
+    const mixed = run('generated');
+    expect(chainCodegen.runs.forward - before.forward).toBe(4);
+    expect(chainCodegen.runs.backward - before.backward).toBe(0);
+    expectSameBits(mixed, run('ops'), 'generated forward, interpreted backward vs ops');
+  });
+});
+
 describe('limits and fallbacks', () => {
   const tutorial = cases[0];
 
