@@ -10,8 +10,10 @@
  *   7. browser: the playground's worker training the tutorial in Chromium against the same steps in Node
  *      (skipped with a message when /usr/bin/chromium is missing).
  *
- * Options: --quick (fewer repeats), --only=tutorial,micro,conv,memory,lab,sweep,browser, --json=FILE.
+ * Options: --quick (fewer repeats), --only=tutorial,micro,conv,memory,lab,sweep,browser, --json=FILE,
+ * --processes=N (how many processes time the tutorial: 4, or 2 with --quick).
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ConvResult, runConv } from './conv.js';
@@ -30,6 +32,20 @@ export interface TutorialResult {
   trainerRatio: number;
   maxDiffVsFloor: number;
   exampleEqualsTrainer: boolean;
+  /** How many processes ran the timed runs (their runs are pooled), and each one's median example/floor ratio. */
+  processes: number;
+  processRatios: number[];
+}
+
+/** One process's timed runs, µs per step, and each example (Trainer) run over the floor run timed before it. */
+interface TutorialRuns {
+  floor: number[];
+  example: number[];
+  trainer: number[];
+  pairRatios: number[];
+  trainerRatios: number[];
+  maxDiffVsFloor: number;
+  exampleEqualsTrainer: boolean;
 }
 
 const TARGET_US = 2.5;
@@ -39,7 +55,7 @@ const TARGET_CONV = 5;
 const WARM_RUNS = 3;
 const WARM_EPOCHS = 10;
 
-export function runTutorialBench(repeats: number): TutorialResult {
+function runTutorialRuns(repeats: number): TutorialRuns {
   const { init, falseSet } = floorInputs(0);
   const floor: number[] = [];
   const example: number[] = [];
@@ -80,15 +96,37 @@ export function runTutorialBench(repeats: number): TutorialResult {
     trainerFinal = t.final;
     floorParams = f.params;
   }
-  const floorUs = median(floor);
-  const exampleUs = median(example);
-  const trainerUs = median(trainer);
   let maxDiffVsFloor = 0;
   exampleFinal.forEach((v, i) => { maxDiffVsFloor = Math.max(maxDiffVsFloor, Math.abs(v - floorParams[i])); });
   return {
-    floorUs, exampleUs, trainerUs, exampleSeconds: (exampleUs * 40_000) / 1e6,
-    ratio: median(pairRatios), trainerRatio: median(trainerRatios), maxDiffVsFloor,
+    floor, example, trainer, pairRatios, trainerRatios, maxDiffVsFloor,
     exampleEqualsTrainer: exampleFinal.length === trainerFinal.length && exampleFinal.every((v, i) => Object.is(v, trainerFinal[i])),
+  };
+}
+
+/**
+ * The tutorial's timed runs in `processes` fresh processes, one after another, pooled. On these machines a whole
+ * process can run torchlet's optimised code at one of two speeds, 1.5 to 2 times apart, for its whole life or most
+ * of it: seen with the same machine code (V8's --print-opt-code) and with the address layout and V8's random seed
+ * fixed, so a draw of the process rather than anything torchlet does per step. One process's median then says
+ * more about that draw than about torchlet; medians over the runs of several processes do not hang on one draw.
+ */
+export function runTutorialBench(repeats: number, processes: number): TutorialResult {
+  const runs: TutorialRuns[] = [];
+  for (let p = 0; p < processes; p++) {
+    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), `--tutorial-child=${repeats}`], {
+      encoding: 'utf8', maxBuffer: 1 << 20,
+    });
+    if (child.status !== 0) throw new Error(`tutorial bench process failed: ${child.stderr}`);
+    runs.push(JSON.parse(child.stdout) as TutorialRuns);
+  }
+  const pool = (key: 'floor' | 'example' | 'trainer' | 'pairRatios' | 'trainerRatios') => runs.flatMap((r) => r[key]);
+  const exampleUs = median(pool('example'));
+  return {
+    floorUs: median(pool('floor')), exampleUs, trainerUs: median(pool('trainer')), exampleSeconds: (exampleUs * 40_000) / 1e6,
+    ratio: median(pool('pairRatios')), trainerRatio: median(pool('trainerRatios')),
+    maxDiffVsFloor: Math.max(...runs.map((r) => r.maxDiffVsFloor)), exampleEqualsTrainer: runs.every((r) => r.exampleEqualsTrainer),
+    processes, processRatios: runs.map((r) => median(r.pairRatios)),
   };
 }
 
@@ -100,6 +138,11 @@ async function main(): Promise<void> {
     await memoryChild();
     return;
   }
+  const tutorialChild = args.find((a) => a.startsWith('--tutorial-child='));
+  if (tutorialChild) {
+    process.stdout.write(JSON.stringify(runTutorialRuns(Number(tutorialChild.slice(17)))));
+    return;
+  }
   const quick = args.includes('--quick');
   const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? ['tutorial', 'micro', 'conv', 'memory', 'lab', 'sweep', 'browser'];
   const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
@@ -109,16 +152,18 @@ async function main(): Promise<void> {
   console.log(`torchlet bench — node ${process.version}, ${process.platform}/${process.arch}${quick ? ', --quick' : ''}\n`);
 
   if (only.includes('tutorial')) {
-    const t = runTutorialBench(quick ? 4 : 9);
+    const processesArg = args.find((a) => a.startsWith('--processes='));
+    const t = runTutorialBench(quick ? 4 : 6, processesArg ? Number(processesArg.slice(12)) : quick ? 2 : 4);
     results.tutorial = t;
-    console.log('## 1. The tutorial: 40,000 steps (200 epochs) through the public API\n');
+    console.log(`## 1. The tutorial: 40,000 steps (200 epochs) through the public API (${t.processes} processes)\n`);
     console.log(markdownTable([
       { run: 'hand-written floor (Float64Array, bench/baseline)', 'µs/step': fmt(t.floorUs), 'vs floor': '1×' },
       { run: 'examples/seed-cnn.ts loop, public API', 'µs/step': fmt(t.exampleUs), 'vs floor': `${fmt(t.ratio)}×` },
       { run: 'new Trainer({seed: 0}).run() (src/lab)', 'µs/step': fmt(t.trainerUs), 'vs floor': `${fmt(t.trainerRatio)}×` },
     ]));
     console.log(`\n200 epochs: ${fmt(t.exampleSeconds)} s; final weights: example = Trainer bit for bit: ${t.exampleEqualsTrainer ? 'yes' : 'NO'}; ` +
-      `max |Δ| vs the float64 floor ${t.maxDiffVsFloor.toExponential(1)}\n`);
+      `max |Δ| vs the float64 floor ${t.maxDiffVsFloor.toExponential(1)}`);
+    console.log(`Medians over the runs of all processes; each process's own median: ${t.processRatios.map((r) => `${fmt(r)}×`).join(', ')}\n`);
   }
 
   if (only.includes('micro')) {

@@ -23,7 +23,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'torchlet-compare-'));
 
 function once(dir, k) {
   const out = join(scratch, `${k}.json`);
-  execFileSync(process.execPath, ['--expose-gc', join(resolve(dir), 'dist/bench/run.js'), '--only=tutorial', '--quick', `--json=${out}`], {
+  execFileSync(process.execPath, ['--expose-gc', join(resolve(dir), 'dist/bench/run.js'), '--only=tutorial', '--quick', '--processes=1', `--json=${out}`], {
     cwd: resolve(dir), stdio: 'ignore',
   });
   const t = JSON.parse(readFileSync(out, 'utf8')).tutorial;
