@@ -45,25 +45,21 @@ export class AdadeltaPlan {
   }
 
   /**
-   * Whether every tensor and storage the plan was made from is still in place; if so the kernel's inputs have
-   * been copied into its memory (nothing user-visible is written, so a plan found stale costs nothing).
+   * One step of the group, or null, having written nothing, if a tensor or storage the plan was made from was
+   * replaced: checks the plan, runs the kernel (`k` holds the float32 scalars from index `at`, as the kernel
+   * takes them), and returns the slots left to the JavaScript loop: those planned for it, and any the kernel
+   * flagged.
    */
-  load(): boolean {
-    if (adadeltaSimd.enabled !== this.simdEnabled || adadeltaSimd.maxBytes !== this.simdMaxBytes) return false;
+  run(k: Float64Array, at: number, mode: number): readonly Slot[] | null {
+    if (adadeltaSimd.enabled !== this.simdEnabled || adadeltaSimd.maxBytes !== this.simdMaxBytes) return null;
     const idle = this.idle;
-    for (let j = 0; j < idle.length; j++) if (idle[j].grad !== null) return false;
+    for (let j = 0; j < idle.length; j++) if (idle[j].grad !== null) return null;
     const js = this.js;
-    for (let j = 0; j < js.length; j++) if (!stillBound(js[j])) return false;
-    return this.batch === null || this.batch.load();
-  }
-
-  /**
-   * Runs the kernel on what `load` copied (`k` holds the float32 scalars from index `at`, as the kernel takes
-   * them) and returns the slots left to the JavaScript loop: those planned for it, and any the kernel flagged.
-   */
-  step(k: Float64Array, at: number, mode: number): readonly Slot[] {
-    const redo = this.batch === null ? null : this.batch.step(k, at, mode);
-    return redo === null ? this.js : redo.concat(this.js);
+    for (let j = 0; j < js.length; j++) if (!stillBound(js[j])) return null;
+    const batch = this.batch;
+    if (batch === null) return js;
+    if (!batch.run(k, at, mode)) return null;
+    return batch.redo === null ? js : batch.redo.concat(js);
   }
 }
 
@@ -82,17 +78,16 @@ const BULK = 32;
 
 /**
  * One float32 parameter for the kernel: the tensors whose identity shows that nothing changed (parameter,
- * gradient, state record, square_avg and acc_delta tensors), and the storages and offsets the copies use. One
- * object per parameter, its fields each of one type, rather than an array per field: V8 then knows each storage's
- * kind from the field and checks neither an array's bounds nor a storage's kind per access.
+ * gradient, state record), the storages and offsets the copies use (a replaced square_avg or acc_delta tensor
+ * shows as a replaced storage: the update reads nothing else of it), and where
+ * its elements are in the kernel's planes. One object per parameter, its fields each of one type, rather than an
+ * array per field: V8 then knows each storage's kind from the field and checks no array bounds to reach it.
  */
 class Entry {
   readonly slot: Slot;
   readonly param: Tensor;
   readonly grad: Tensor;
   readonly state: AdadeltaState;
-  readonly sqT: Tensor;
-  readonly accT: Tensor;
   readonly w: Float32Array;
   readonly g: Float32Array;
   readonly sq: Float32Array;
@@ -100,16 +95,15 @@ class Entry {
   readonly wo: number;
   readonly go: number;
   readonly n: number;
+  readonly at: number;
 
-  /** `slot` is bound, has state, and its storages are float32 (disjoint() said so). */
-  constructor(slot: Slot) {
+  /** `slot` is bound, has state, and its storages are float32 (disjoint() said so); `at`: its first element. */
+  constructor(slot: Slot, at: number) {
     const state = slot.state as unknown as AdadeltaState;
     this.slot = slot;
     this.param = slot.param;
     this.grad = slot.grad as Tensor;
     this.state = state;
-    this.sqT = state.squareAvg;
-    this.accT = state.accDelta;
     this.w = slot.w as Float32Array;
     this.g = slot.g as Float32Array;
     this.sq = state.squareAvg.data as Float32Array;
@@ -117,6 +111,7 @@ class Entry {
     this.wo = slot.wo;
     this.go = slot.go;
     this.n = slot.n;
+    this.at = at;
   }
 
   /** Whether every tensor and storage is still the one the entry was made from. */
@@ -124,15 +119,55 @@ class Entry {
     const p = this.param;
     const grad = this.grad;
     const state = this.state;
-    const sqT = state.squareAvg;
-    const accT = state.accDelta;
-    return p.grad === grad && p.data === this.w && grad.data === this.g && sqT === this.sqT && accT === this.accT &&
-      sqT.data === this.sq && accT.data === this.acc;
+    return p.grad === grad && p.data === this.w && grad.data === this.g && state.squareAvg.data === this.sq &&
+      state.accDelta.data === this.acc;
+  }
+
+  /** Copies the parameter, gradient and state into the kernel's planes (`plane` floats apart). */
+  copyIn(m: Float32Array, plane: number): void {
+    const { w, g, sq, acc, wo, go, n, at } = this;
+    if (n >= BULK) {
+      m.set(span(w, wo, n), at);
+      m.set(span(g, go, n), plane + at);
+      m.set(span(sq, 0, n), 2 * plane + at);
+      m.set(span(acc, 0, n), 3 * plane + at);
+      return;
+    }
+    const atG = plane + at;
+    const atSq = atG + plane;
+    const atAcc = atSq + plane;
+    for (let i = 0; i < n; i++) {
+      m[at + i] = w[wo + i];
+      m[atG + i] = g[go + i];
+      m[atSq + i] = sq[i];
+      m[atAcc + i] = acc[i];
+    }
+  }
+
+  /** Copies the kernel's results back: the parameter and both state buffers; counts the step. */
+  copyOut(m: Float32Array, plane: number): void {
+    const { w, sq, acc, wo, n, at } = this;
+    this.state.step += 1;
+    const atSq = 2 * plane + at;
+    const atAcc = atSq + plane;
+    if (n >= BULK) {
+      w.set(m.subarray(at, at + n), wo);
+      sq.set(m.subarray(atSq, atSq + n));
+      acc.set(m.subarray(atAcc, atAcc + n));
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      w[wo + i] = m[at + i];
+      sq[i] = m[atSq + i];
+      acc[i] = m[atAcc + i];
+    }
   }
 }
 
 /** A group's float32 parameters for the kernel, and the planes they take in its memory. */
 class SimdBatch {
+  /** After a run, the slots with a flagged lane (left untouched, for the JavaScript loop to redo), or null. */
+  redo: Slot[] | null = null;
   private readonly entries: Entry[] = [];
   /** Elements in all, and floats per plane (whole blocks of four). */
   private readonly elements: number;
@@ -165,81 +200,51 @@ class SimdBatch {
       regions.push([slot.w, slot.wo, slot.n], [slot.g, slot.go, slot.n], [sq, 0, slot.n], [acc, 0, slot.n]);
     }
     if (!disjoint(regions)) return null;
-    for (const slot of slots) batch.entries.push(new Entry(slot));
+    let at = 0;
+    for (const slot of slots) {
+      batch.entries.push(new Entry(slot, at));
+      at += slot.n;
+    }
     return batch;
   }
 
-  /** See AdadeltaPlan.load: checks each parameter, then copies it into the kernel's planes. */
-  load(): boolean {
+  /**
+   * Checks every entry while copying it into the kernel's memory (false, with nothing user-visible written, if
+   * one is stale), runs the kernel and copies the results back, but for parameters with a flagged lane (`redo`).
+   */
+  run(k: Float64Array, at: number, mode: number): boolean {
     const entries = this.entries;
-    const m = this.kernel.floats;
-    const atG = this.plane;
-    const atSq = 2 * atG;
-    const atAcc = 3 * atG;
-    let e = 0; // elements copied in so far
+    const kernel = this.kernel;
+    const plane = this.plane;
+    const m = kernel.floats;
     for (let j = 0; j < entries.length; j++) {
       const entry = entries[j];
       if (!entry.current()) return false;
-      const { w, g, sq, acc, wo, go, n } = entry;
-      if (n >= BULK) {
-        m.set(span(w, wo, n), e);
-        m.set(span(g, go, n), atG + e);
-        m.set(span(sq, 0, n), atSq + e);
-        m.set(span(acc, 0, n), atAcc + e);
-        e += n;
-        continue;
-      }
-      for (let i = 0; i < n; i++, e++) {
-        m[e] = w[wo + i];
-        m[atG + e] = g[go + i];
-        m[atSq + e] = sq[i];
-        m[atAcc + e] = acc[i];
-      }
+      entry.copyIn(m, plane);
     }
+    const flagged = kernel.step(this.elements, 4 * plane, k[at], k[at + 1], k[at + 2], k[at + 3], k[at + 4], mode) !== 0;
+    if (flagged) {
+      this.storeUnflagged();
+      return true;
+    }
+    for (let j = 0; j < entries.length; j++) entries[j].copyOut(m, plane);
+    this.redo = null;
+    adadeltaSimdCounts.stepped += entries.length;
     return true;
   }
 
-  /**
-   * Runs the kernel over what `load` copied in and copies the results back, counting each parameter's step;
-   * returns the slots with a flagged lane (left untouched, for the JavaScript loop to redo), null for none.
-   */
-  step(k: Float64Array, at: number, mode: number): Slot[] | null {
-    const kernel = this.kernel;
-    const flagged = kernel.step(this.elements, 4 * this.plane, k[at], k[at + 1], k[at + 2], k[at + 3], k[at + 4], mode) !== 0;
-    const entries = this.entries;
-    const m = kernel.floats;
-    const flags = kernel.flags;
-    const atG = this.plane;
-    const atSq = 2 * atG;
-    const atAcc = 3 * atG;
-    let redo: Slot[] | null = null;
-    let e = 0;
-    for (let j = 0; j < entries.length; j++) {
-      const entry = entries[j];
-      const { w, sq, acc, wo, n } = entry;
-      if (flagged && anyFlag(flags, atG + e, n)) {
-        (redo ??= []).push(entry.slot);
-        e += n;
-        continue;
-      }
-      entry.state.step += 1;
-      if (n >= BULK) {
-        w.set(m.subarray(e, e + n), wo);
-        sq.set(m.subarray(atSq + e, atSq + e + n));
-        acc.set(m.subarray(atAcc + e, atAcc + e + n));
-        e += n;
-        continue;
-      }
-      for (let i = 0; i < n; i++, e++) {
-        w[wo + i] = m[e];
-        sq[i] = m[atSq + e];
-        acc[i] = m[atAcc + e];
-      }
+  /** After a run with flagged lanes: copies back the parameters without one; the others go to `redo`. */
+  private storeUnflagged(): void {
+    const flags = this.kernel.flags;
+    const m = this.kernel.floats;
+    const redo: Slot[] = [];
+    for (const entry of this.entries) {
+      if (anyFlag(flags, this.plane + entry.at, entry.n)) redo.push(entry.slot);
+      else entry.copyOut(m, this.plane);
     }
-    const redone = redo === null ? 0 : redo.length;
-    adadeltaSimdCounts.stepped += entries.length - redone;
-    adadeltaSimdCounts.redone += redone;
-    return redo;
+    this.redo = redo;
+    adadeltaSimdCounts.stepped += this.entries.length - redo.length;
+    adadeltaSimdCounts.redone += redo.length;
   }
 }
 

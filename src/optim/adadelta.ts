@@ -79,12 +79,14 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
    * adadeltaGroup.
    */
   protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[], index: number): void {
-    let plan = this.plans[index];
-    if (plan === undefined || plan.slots !== slots || !plan.load()) plan = this.replan(slots, index);
     const k = scalars(group);
     const decay = group.weightDecay !== 0;
     const maximize = group.maximize;
-    const rest = plan.step(k, RHO_F, (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0));
+    const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
+    const plan = this.plans[index];
+    let rest = plan !== undefined && plan.slots === slots ? plan.run(k, RHO_F, mode) : null;
+    // stale or missing: nothing was written, the step starts over as a first step would
+    rest ??= this.replan(slots, index).run(k, RHO_F, mode) as readonly Slot[];
     if (rest.length !== 0) adadeltaGroup(rest, k, decay, maximize);
   }
 
@@ -99,9 +101,8 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
       live.push(slot);
     }
     const plan = new AdadeltaPlan(slots, live);
-    plan.load(); // true: the plan is made of these very tensors
     this.plans[index] = plan;
-    return plan;
+    return plan; // current: made of these very tensors
   }
 
   protected adoptState(param: Tensor, s: ParamState): void {
