@@ -25,14 +25,13 @@
  * another. The gradients' plane receives the flags (all ones in a flagged lane), and the result says whether any
  * lane was flagged. Parameters and state are copied in and out on every call (square_avg and acc_delta are
  * user-visible tensors: loadStateDict replaces them, users read them), so nothing stays resident between steps;
- * the planes make a large parameter's copies single `set` calls (memmoves).
+ * the planes make a large parameter's copies single `set` calls (memmoves). Which parameters go to the kernel,
+ * and the copies, are src/optim/adadelta-plan.ts's.
  *
  * The module (about 2 KB: Chromium compiles up to 4 KB synchronously on its main thread) is assembled below, so
  * there is no build step or binary file; where WebAssembly SIMD is missing, or switched off, the JavaScript loop
  * runs. Not part of the public API.
  */
-import type { AdadeltaState } from './adadelta.js';
-import type { Slot } from './optimizer.js';
 import {
   F32, I32, MODULE_HEADER, V128, i32Const, instantiateModule, memarg, name, op, section, simd, simdOp, uleb,
 } from '../ops/wasm-assembly.js';
@@ -54,10 +53,20 @@ type StepFn = (
   n: number, plane: number, rho: number, keep: number, eps: number, negLr: number, wd: number, mode: number,
 ) => number;
 
-interface Kernel { memory: WebAssembly.Memory; step: StepFn }
+/**
+ * The instantiated kernel. `floats` and `flags` view its memory as float32 (the planes) and int32 (the flags
+ * where the gradients were); memory.grow detaches them, so they are replaced by `reserve` and must be read anew
+ * after any reserve (by any group).
+ */
+export interface Kernel {
+  readonly memory: WebAssembly.Memory;
+  readonly step: StepFn;
+  floats: Float32Array;
+  flags: Int32Array;
+}
 
-const MODE_DECAY = 1;
-const MODE_MAXIMIZE = 2;
+export const MODE_DECAY = 1;
+export const MODE_MAXIMIZE = 2;
 
 // ------------------------------------------------------------------------------------------- assembling
 // (the binary format's pieces: src/ops/wasm-assembly.ts)
@@ -213,226 +222,30 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 // ------------------------------------------------------------------------------------------- the instance
 
 let kernel: Kernel | null | undefined;
-/** The module's memory as float32 and as int32 (the flags), refreshed as it grows. */
-let mem = new Float32Array(0);
-let memBits = new Int32Array(0);
+
+/** The kernel, instantiated at its first use; null where WebAssembly SIMD is missing or refused. */
+export function simdKernel(): Kernel | null {
+  if (kernel === undefined) kernel = instantiate();
+  return kernel;
+}
 
 function instantiate(): Kernel | null {
   const exports = instantiateModule(moduleBytes());
   if (exports === null) return null;
   const memory = exports.memory as WebAssembly.Memory;
-  mem = new Float32Array(memory.buffer);
-  memBits = new Int32Array(memory.buffer);
-  return { memory, step: exports.step as StepFn };
+  return { memory, step: exports.step as StepFn, floats: new Float32Array(memory.buffer), flags: new Int32Array(memory.buffer) };
 }
 
-/** Room for `floats` float32 values (false if the memory cannot grow). */
-function reserve(k: Kernel, floats: number): boolean {
+/** Room for `floats` float32 values in the kernel's memory (false if the memory cannot grow). */
+export function reserve(k: Kernel, floats: number): boolean {
+  if (floats <= k.floats.length) return true;
   const have = k.memory.buffer.byteLength;
   try {
     k.memory.grow(Math.ceil((4 * floats - have) / 65536));
   } catch {
     return false;
   }
-  mem = new Float32Array(k.memory.buffer);
-  memBits = new Int32Array(k.memory.buffer);
+  k.floats = new Float32Array(k.memory.buffer);
+  k.flags = new Int32Array(k.memory.buffer);
   return true;
-}
-
-// ------------------------------------------------------------------------------------------- overlaps
-
-/**
- * A group's storages and extents as last found free of overlaps: per live float32 slot, its parameter,
- * gradient, square_avg and acc_delta storages, and the parameter's and gradient's offsets and the length. A step
- * whose every entry is the same needs no new check (a typed array's buffer and offset never change).
- */
-interface Checked {
-  storages: Float32Array[];
-  extents: number[];
-  /** How many slots' entries were checked together; -1 while entries are being replaced. */
-  slots: number;
-}
-
-/** By the optimiser's slots array of the group (the same array while the group and its state are unchanged). */
-const checkedGroups = new WeakMap<readonly Slot[], Checked>();
-
-function checkedOf(slots: readonly Slot[]): Checked {
-  let checked = checkedGroups.get(slots);
-  if (checked === undefined) {
-    checked = { storages: [], extents: [], slots: 0 };
-    checkedGroups.set(slots, checked);
-  }
-  return checked;
-}
-
-/**
- * Whether no storage region the update writes overlaps another region it reads or writes. The JavaScript loop
- * reads and writes element by element, parameter after parameter; the kernel reads everything before writing
- * anything back. They agree unless regions overlap (a parameter used as another one's gradient, one parameter
- * twice in a group, shared storage): then the JavaScript loop runs. Also false for a storage the loop would
- * read otherwise than as float32 (a state buffer too short, or float64, as only a hand-edited state can be).
- */
-function disjoint(storages: readonly Float32Array[], extents: readonly number[]): boolean {
-  const byBuffer = new Map<ArrayBufferLike, Array<[number, number]>>();
-  for (let slot = 0; 4 * slot < storages.length; slot++) {
-    const n = extents[3 * slot + 2];
-    const offsets = [extents[3 * slot], extents[3 * slot + 1], 0, 0];
-    for (let k = 0; k < 4; k++) {
-      const data = storages[4 * slot + k];
-      if (!(data instanceof Float32Array) || offsets[k] + n > data.length) return false;
-      if (n === 0) continue;
-      const start = data.byteOffset + 4 * offsets[k];
-      const regions = byBuffer.get(data.buffer) ?? [];
-      regions.push([start, start + 4 * n]);
-      byBuffer.set(data.buffer, regions);
-    }
-  }
-  for (const regions of byBuffer.values()) {
-    regions.sort((a, b) => a[0] - b[0]);
-    let end = -Infinity;
-    for (const [start, stop] of regions) {
-      if (start < end) return false;
-      end = Math.max(end, stop);
-    }
-  }
-  return true;
-}
-
-// ------------------------------------------------------------------------------------------- the update
-
-/**
- * From this many elements on, a parameter's values are copied with `TypedArray.prototype.set` (a memmove, but
- * a call and for an offset view an allocation each), below it element by element.
- */
-const BULK = 32;
-
-/**
- * Steps those of the group's live float32 parameters that the kernel can step (their state's step counts too)
- * and marks them no longer live, leaving the rest, unchanged, to the JavaScript loop: all of them when the kernel
- * is switched off or missing, they are more elements than adadeltaSimd.maxBytes allows or their storages
- * overlap; a parameter with a lane the kernel cannot round as fmaF32 does (see the module comment).
- *
- * `f32Scalars` holds rho, 1 − rho, eps, −lr and weight_decay, each rounded to float32, from index `at` on (a
- * typed array, so that they reach the kernel without being boxed); `decay` is weight_decay ≠ 0.
- */
-export function adadeltaF32Simd(
-  slots: readonly Slot[], f32Scalars: Float64Array, at: number, decay: boolean, maximize: boolean,
-): void {
-  if (!adadeltaSimd.enabled) return;
-  if (kernel === undefined) kernel = instantiate();
-  const k = kernel;
-  if (k === null) return;
-  let total = 0;
-  for (let j = 0; j < slots.length; j++) {
-    const slot = slots[j];
-    if (slot.live && slot.f32) total += slot.n;
-  }
-  if (total === 0) return;
-  const plane = (total + 3) & ~3; // floats per plane: whole blocks of four
-  if (16 * plane > adadeltaSimd.maxBytes || (4 * plane > mem.length && !reserve(k, 4 * plane))) return;
-  const checked = checkedOf(slots);
-  const storages = checked.storages;
-  const extents = checked.extents;
-  const m = mem;
-  const atG = plane;
-  const atSq = 2 * plane;
-  const atAcc = 3 * plane;
-  let e = 0; // elements copied in so far
-  let count = 0; // live float32 slots so far
-  let same = true;
-  for (let j = 0; j < slots.length; j++) {
-    const slot = slots[j];
-    if (!slot.live || !slot.f32) continue;
-    const n = slot.n;
-    const state = slot.state as unknown as AdadeltaState;
-    const w = slot.w as Float32Array;
-    const g = slot.g as Float32Array;
-    const sq = state.squareAvg.data as Float32Array;
-    const acc = state.accDelta.data as Float32Array;
-    const wo = slot.wo;
-    const go = slot.go;
-    const s = 4 * count;
-    const x = 3 * count;
-    if (same) {
-      same = count < checked.slots && storages[s] === w && storages[s + 1] === g && storages[s + 2] === sq &&
-        storages[s + 3] === acc && extents[x] === wo && extents[x + 1] === go && extents[x + 2] === n;
-    }
-    if (!same) {
-      checked.slots = -1; // until the new entries are checked, whatever happens before
-      storages[s] = w;
-      storages[s + 1] = g;
-      storages[s + 2] = sq;
-      storages[s + 3] = acc;
-      extents[x] = wo;
-      extents[x + 1] = go;
-      extents[x + 2] = n;
-    }
-    count++;
-    if (n >= BULK) {
-      m.set(span(w, wo, n), e);
-      m.set(span(g, go, n), atG + e);
-      m.set(span(sq, 0, n), atSq + e);
-      m.set(span(acc, 0, n), atAcc + e);
-      e += n;
-      continue;
-    }
-    for (let i = 0; i < n; i++, e++) {
-      m[e] = w[wo + i];
-      m[atG + e] = g[go + i];
-      m[atSq + e] = sq[i];
-      m[atAcc + e] = acc[i];
-    }
-  }
-  if (!same || count !== checked.slots) {
-    storages.length = 4 * count;
-    extents.length = 3 * count;
-    checked.slots = -1;
-    if (!disjoint(storages, extents)) return; // checked again next time
-    checked.slots = count;
-  }
-  const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
-  const k32 = f32Scalars;
-  const flagged = k.step(e, 4 * plane, k32[at], k32[at + 1], k32[at + 2], k32[at + 3], k32[at + 4], mode) !== 0;
-  e = 0;
-  for (let j = 0; j < slots.length; j++) {
-    const slot = slots[j];
-    if (!slot.live || !slot.f32) continue;
-    const n = slot.n;
-    if (flagged && anyFlag(memBits, atG + e, n)) {
-      adadeltaSimdCounts.redone++;
-      e += n;
-      continue;
-    }
-    adadeltaSimdCounts.stepped++;
-    slot.live = false;
-    const state = slot.state as unknown as AdadeltaState;
-    state.step += 1;
-    const w = slot.w;
-    const sq = state.squareAvg.data;
-    const acc = state.accDelta.data;
-    const wo = slot.wo;
-    if (n >= BULK) {
-      w.set(m.subarray(e, e + n), wo);
-      sq.set(m.subarray(atSq + e, atSq + e + n));
-      acc.set(m.subarray(atAcc + e, atAcc + e + n));
-      e += n;
-      continue;
-    }
-    for (let i = 0; i < n; i++, e++) {
-      w[wo + i] = m[e];
-      sq[i] = m[atSq + e];
-      acc[i] = m[atAcc + e];
-    }
-  }
-}
-
-/** Elements `from` … `from + n − 1` of a storage, as itself where that is all of it (no view to allocate). */
-function span(data: Float32Array, from: number, n: number): Float32Array {
-  return from === 0 && n === data.length ? data : data.subarray(from, from + n);
-}
-
-/** Whether one of the `n` flags from index `from` is set. */
-function anyFlag(flags: Int32Array, from: number, n: number): boolean {
-  for (let i = from; i < from + n; i++) if (flags[i] !== 0) return true;
-  return false;
 }

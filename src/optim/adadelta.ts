@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor/tensor.js';
-import { adadeltaF32Simd } from './adadelta-simd.js';
+import { AdadeltaPlan } from './adadelta-plan.js';
+import { MODE_DECAY, MODE_MAXIMIZE } from './adadelta-simd.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
@@ -46,6 +47,9 @@ const SPECS: readonly OptionSpec[] = [
  * rounded as PyTorch's AVX2 CPU kernels round them, fused multiply-adds included, so the results agree bit for bit.
  */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
+  /** Per parameter group, by index: how it was last stepped (see AdadeltaPlan). */
+  private plans: Array<AdadeltaPlan | undefined> = [];
+
   constructor(params: ParamsInput<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
     const lr = options.lr ?? 1.0;
     const rho = options.rho ?? 0.9;
@@ -69,19 +73,36 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
 
   /**
    * As PyTorch's step(): first every parameter's gradient is checked and its state created, then the updates run
-   * (so a bad gradient fails the step before any parameter changes), all in one call: see adadeltaGroup. The
-   * float32 parameters go to the WebAssembly SIMD kernel where it gives the same bits (src/optim/adadelta-simd.ts).
+   * (so a bad gradient fails the step before any parameter changes). The group's plan (src/optim/adadelta-plan.ts)
+   * does the checking while nothing changed since the last step, and sends the float32 parameters to the
+   * WebAssembly SIMD kernel where it gives the same bits (src/optim/adadelta-simd.ts); the rest go to
+   * adadeltaGroup.
    */
-  protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[]): void {
-    for (let j = 0; j < slots.length; j++) {
-      const slot = slots[j];
-      slot.live = this.bound(slot);
-      if (slot.live && slot.state === null) this.createState(slot, initState);
-    }
+  protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[], index: number): void {
     const k = scalars(group);
     const decay = group.weightDecay !== 0;
-    adadeltaF32Simd(slots, k, RHO_F, decay, group.maximize); // marks the parameters it stepped as no longer live
-    adadeltaGroup(slots, k, decay, group.maximize);
+    const maximize = group.maximize;
+    const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
+    const plan = this.plans[index];
+    let rest = plan !== undefined && plan.slots === slots ? plan.run(k, RHO_F, mode) : null;
+    // stale or missing: nothing was written, the step starts over as a first step would
+    rest ??= this.replan(slots, index).run(k, RHO_F, mode) as readonly Slot[];
+    if (rest.length !== 0) adadeltaGroup(rest, k, decay, maximize);
+  }
+
+  /** Checks every gradient as on a first step (throwing on a bad one), creates missing state, and plans the group. */
+  private replan(slots: readonly Slot[], index: number): AdadeltaPlan {
+    this.plans[index] = undefined; // should a gradient throw, no half-checked plan may stay
+    const live: Slot[] = [];
+    for (let j = 0; j < slots.length; j++) {
+      const slot = slots[j];
+      if (!this.bound(slot)) continue;
+      if (slot.state === null) this.createState(slot, initState);
+      live.push(slot);
+    }
+    const plan = new AdadeltaPlan(slots, live);
+    this.plans[index] = plan;
+    return plan; // current: made of these very tensors
   }
 
   protected adoptState(param: Tensor, s: ParamState): void {
@@ -106,7 +127,7 @@ const LR = 0;
 const RHO = 1;
 const EPS = 2;
 const WD = 3;
-// the float32 scalars, in the order adadeltaF32Simd takes them
+// the float32 scalars, in the order the kernel takes them
 const RHO_F = 4;
 const KEEP_F = 5;
 const EPS_F = 6;
@@ -128,8 +149,8 @@ function scalars(group: ParamGroup<AdadeltaOptions>): Float64Array {
 }
 
 /**
- * Updates the group's live parameters, float32 ones in the first loop, float64 ones in the second (separate
- * loops keep each one's typed-array accesses monomorphic).
+ * Updates the given parameters of a group (those the kernel did not step), float32 ones in the first loop,
+ * float64 ones in the second (separate loops keep each one's typed-array accesses monomorphic).
  *
  * float32: PyTorch's order of operations, each result rounded to float32 where its kernel stores it; the
  * addcmul_ and add_(alpha) kernels are fused multiply-adds on AVX2 builds (one rounding), emulated by fmaF32.
@@ -151,7 +172,7 @@ function adadeltaGroup(slots: readonly Slot[], k: Float64Array, decay: boolean, 
   const wdF = k[WD_F];
   for (let j = 0; j < slots.length; j++) {
     const slot = slots[j];
-    if (!slot.live || !slot.f32) continue;
+    if (!slot.f32) continue;
     const state = slot.state as unknown as AdadeltaState;
     state.step += 1;
     const w = slot.w;
@@ -176,7 +197,7 @@ function adadeltaGroup(slots: readonly Slot[], k: Float64Array, decay: boolean, 
   const oneMinusRho = 1 - rho;
   for (let j = 0; j < slots.length; j++) {
     const slot = slots[j];
-    if (!slot.live || slot.f32) continue;
+    if (slot.f32) continue;
     const state = slot.state as unknown as AdadeltaState;
     state.step += 1;
     const w = slot.w;

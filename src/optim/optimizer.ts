@@ -140,8 +140,6 @@ export class Slot {
   n = 0;
   f32 = true;
   state: ParamState | null = null;
-  /** For a subclass's own use within one step (Adadelta: the parameter has a gradient and state to step). */
-  live = false;
 
   constructor(param: Tensor) {
     this.param = param;
@@ -214,10 +212,12 @@ export abstract class Optimizer<Options extends object> {
   protected abstract optionSpecs(): readonly OptionSpec[];
 
   /**
-   * Updates every parameter of one group that has a gradient. `slots` are the group's parameters in order; a
-   * subclass skips those where `bound(slot)` is false and gets the state from `slot.state ?? this.createState(…)`.
+   * Updates every parameter of one group that has a gradient. `slots` are the group's parameters in order (the
+   * same array from step to step until the group, its params or the state map change); a subclass skips those
+   * where `bound(slot)` is false and gets the state from `slot.state ?? this.createState(…)`. `index` is the
+   * group's place in paramGroups, for a subclass that keeps its own per-group data.
    */
-  protected abstract updateGroup(group: ParamGroup<Options>, slots: readonly Slot[]): void;
+  protected abstract updateGroup(group: ParamGroup<Options>, slots: readonly Slot[], index: number): void;
 
   /**
    * Brings loaded state to this optimiser's form (Adam keeps `step` as a tensor, Adadelta as a number); throws
@@ -232,7 +232,7 @@ export abstract class Optimizer<Options extends object> {
   step(closure?: () => Tensor): Tensor | undefined {
     const loss = closure === undefined ? undefined : enableGrad(closure);
     const groups = this.paramGroups;
-    for (let i = 0; i < groups.length; i++) this.updateGroup(groups[i], this.slotsOf(i));
+    for (let i = 0; i < groups.length; i++) this.updateGroup(groups[i], this.slotsOf(i), i);
     return loss;
   }
 
