@@ -35,6 +35,9 @@ export interface TutorialResult {
   /** How many processes ran the timed runs (their runs are pooled), and each one's median example/floor ratio. */
   processes: number;
   processRatios: number[];
+  /** Medians over the processes of their first runs (compilation included), µs per step. */
+  coldFloorUs: number;
+  coldExampleUs: number;
 }
 
 /** One process's timed runs, µs per step, and each example (Trainer) run over the floor run timed before it. */
@@ -46,17 +49,22 @@ interface TutorialRuns {
   trainerRatios: number[];
   maxDiffVsFloor: number;
   exampleEqualsTrainer: boolean;
+  /** The process's first floor run and then its first example run, µs per step: what running the program once costs. */
+  coldFloor: number;
+  coldExample: number;
 }
 
 const TARGET_US = 2.5;
 const TARGET_RATIO = 7;
 const TARGET_CONV = 5;
-/** Untimed runs after each full collection, before the timed one (see runTutorialBench). */
+/** Untimed runs after each full collection, before the timed one (see runTutorialRuns). */
 const WARM_RUNS = 3;
-const WARM_EPOCHS = 10;
+const WARM_EPOCHS = 50;
 
 function runTutorialRuns(repeats: number): TutorialRuns {
   const { init, falseSet } = floorInputs(0);
+  const cold = runFloor(init, falseSet);
+  const coldExample = runTutorial(0, 200);
   const floor: number[] = [];
   const example: number[] = [];
   const trainer: number[] = [];
@@ -71,7 +79,10 @@ function runTutorialRuns(repeats: number): TutorialRuns {
   // also throws away optimised code that embedded objects of the run before (V8 deoptimises it: "weak objects"),
   // so each side then runs a few short untimed runs to be optimised again: timed straight after a collection, the
   // floor measured 2-3 times its steady cost (the first 4,000 steps after it ran at about 15 times), which made
-  // every ratio against it look far better than it is.
+  // every ratio against it look far better than it is. The example needs longer: after three runs of 10 epochs,
+  // V8 (--trace-opt) was still optimising backward(), the fused chain's backward, the optimiser's step and
+  // others during every timed run; after three of 50 it optimises only the timed loop itself (on-stack) and code
+  // that runs a few times per run (printing, the row iterator's constructor).
   const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
   const warm = (run: () => unknown) => {
     collect();
@@ -100,6 +111,7 @@ function runTutorialRuns(repeats: number): TutorialRuns {
   exampleFinal.forEach((v, i) => { maxDiffVsFloor = Math.max(maxDiffVsFloor, Math.abs(v - floorParams[i])); });
   return {
     floor, example, trainer, pairRatios, trainerRatios, maxDiffVsFloor,
+    coldFloor: (cold.seconds * 1e6) / cold.steps, coldExample: (coldExample.seconds * 1e6) / coldExample.steps,
     exampleEqualsTrainer: exampleFinal.length === trainerFinal.length && exampleFinal.every((v, i) => Object.is(v, trainerFinal[i])),
   };
 }
@@ -127,6 +139,7 @@ export function runTutorialBench(repeats: number, processes: number): TutorialRe
     ratio: median(pool('pairRatios')), trainerRatio: median(pool('trainerRatios')),
     maxDiffVsFloor: Math.max(...runs.map((r) => r.maxDiffVsFloor)), exampleEqualsTrainer: runs.every((r) => r.exampleEqualsTrainer),
     processes, processRatios: runs.map((r) => median(r.pairRatios)),
+    coldFloorUs: median(runs.map((r) => r.coldFloor)), coldExampleUs: median(runs.map((r) => r.coldExample)),
   };
 }
 
@@ -160,6 +173,8 @@ async function main(): Promise<void> {
       { run: 'hand-written floor (Float64Array, bench/baseline)', 'µs/step': fmt(t.floorUs), 'vs floor': '1×' },
       { run: 'examples/seed-cnn.ts loop, public API', 'µs/step': fmt(t.exampleUs), 'vs floor': `${fmt(t.ratio)}×` },
       { run: 'new Trainer({seed: 0}).run() (src/lab)', 'µs/step': fmt(t.trainerUs), 'vs floor': `${fmt(t.trainerRatio)}×` },
+      { run: 'first run in a fresh process: the floor', 'µs/step': fmt(t.coldFloorUs), 'vs floor': '' },
+      { run: 'first run in a fresh process: the example loop', 'µs/step': fmt(t.coldExampleUs), 'vs floor': `${fmt(t.coldExampleUs / t.coldFloorUs)}×` },
     ]));
     console.log(`\n200 epochs: ${fmt(t.exampleSeconds)} s; final weights: example = Trainer bit for bit: ${t.exampleEqualsTrainer ? 'yes' : 'NO'}; ` +
       `max |Δ| vs the float64 floor ${t.maxDiffVsFloor.toExponential(1)}`);
