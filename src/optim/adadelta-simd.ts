@@ -122,9 +122,13 @@ const set = (i: number) => [op.set, ...uleb(i)];
 const tee = (i: number) => [op.tee, ...uleb(i)];
 const v = (code: number) => simd(code);
 
-/** Lanes 0, 1 (half 0) or 2, 3 (half 1) of the float32 vector in local `x`, as an f64x2. */
+/**
+ * Lanes 0, 1 (half 0) or 2, 3 (half 1) of the float32 vector in local `x`, as an f64x2. A splatted scalar's halves
+ * are the same: one value for TurboFan to keep in a register, not two.
+ */
 function promoteHalf(x: number, half: number): number[] {
-  return [...get(x), ...(half === 0 ? [] : [...get(x), ...HIGH_PAIR]), ...v(simdOp.promote)];
+  const splat = x === L_NEG_LR || x === L_WD;
+  return [...get(x), ...(half === 0 || splat ? [] : [...get(x), ...HIGH_PAIR]), ...v(simdOp.promote)];
 }
 
 /*
