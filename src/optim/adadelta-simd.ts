@@ -151,7 +151,8 @@ function promoteHalf(x: number, half: number): number[] {
 const LOW = 2 * 0x38100000, HIGH = 2 * 0x47efffff;
 /**
  * Adding SHIFT maps that unsigned range, [LOW, HIGH), onto the lowest signed numbers, [−2^31, −2^31 + HIGH − LOW),
- * and everything else above them (one comparison: i32x4 has no unsigned one on x64): outside ⇔ the sum > BOUND.
+ * and everything else above them, so that one signed comparison tells (x64 has no unsigned one: WebAssembly's
+ * unsigned i32x4 comparisons take two or three instructions there): outside ⇔ the sum > BOUND.
  */
 const SHIFT = 2 ** 31 - LOW, BOUND = -(2 ** 31) + (HIGH - LOW) - 1;
 /** The low and the high 32-bit words of two f64x2 vectors' lanes, as one i32x4 each, in element order. */
