@@ -11,9 +11,11 @@
  * fmaF32's fast path in f64x2: the product of two float32 values is exact in a double, the sum is rounded once to
  * double and once to float32 (`f32x4.demote_f64x2_zero`, which rounds as fround does). That double rounding can
  * only go wrong where the double sum is exactly a float32 midpoint; fmaF32 then takes its exact slow path, and
- * so does it for NaN and overflow. The kernel makes the same check per lane and flags those lanes, except a
- * midpoint that TwoSum shows to be the exact sum: an exact tie, which the rounding already breaks to even as the
- * slow path would (exact ties are common: param.add_ of a delta about as large as the parameter).
+ * so does it for NaN and overflow. The kernel flags those lanes, except a midpoint that TwoSum shows to be the
+ * exact sum: an exact tie, which the rounding already breaks to even as the slow path would (exact ties are
+ * common: param.add_ of a delta about as large as the parameter). It finds them in two steps (see SUSPECT): a
+ * few integer instructions on the double sums' bits let through every lane that may need it and almost no other,
+ * and only a block with such a lane is done again with fmaF32's test itself, by a second function.
  *
  * A parameter with a flagged lane is left to the JavaScript loop, which redoes it from its storages (nothing of
  * it is written back). NaN only ever reaches a storage through a flagged lane, so even NaN payloads are the
@@ -28,7 +30,7 @@
  * the planes make a large parameter's copies single `set` calls (memmoves). Which parameters go to the kernel,
  * and the copies, are src/optim/adadelta-plan.ts's.
  *
- * The module (about 2 KB: Chromium compiles up to 4 KB synchronously on its main thread) is assembled below, so
+ * The module (about 3 KB: Chromium compiles up to 4 KB synchronously on its main thread) is assembled below, so
  * there is no build step or binary file; where WebAssembly SIMD is missing, or switched off, the JavaScript loop
  * runs. Not part of the public API.
  */
@@ -94,92 +96,147 @@ const ZERO = v128Const(new Array<number>(16).fill(0));
 const i32x4Const = (lanes: readonly number[]) =>
   v128Const(lanes.flatMap((x) => [x & 0xff, (x >> 8) & 0xff, (x >> 16) & 0xff, x >>> 24]));
 
-// parameters and locals of `step`, by index
+// Parameters and locals, by index, of both functions: `step` and EXACT, which redoes one block (see `fma`). They
+// share the layout so that one generator, `block`, writes the update for both; L_P is step's local and EXACT's
+// last parameter.
 const P_N = 0, P_PLANE = 1, P_RHO = 2, P_KEEP = 3, P_EPS = 4, P_NEG_LR = 5, P_WD = 6, P_MODE = 7;
-// i32: the block's address in the parameters' plane, the end of the last block, where the last two planes start
-const L_P = 8, L_END = 9, L_AT_SQ = 10, L_AT_ACC = 11;
-// v128: the scalars splatted; this block's gradient, parameter, square_avg, delta; fma operands (and scratch)
-const L_RHO = 12, L_KEEP = 13, L_EPS = 14, L_NEG_LR = 15, L_WD = 16;
-const L_G = 17, L_W = 18, L_S = 19, L_D = 20, L_A = 21, L_C = 22;
-// v128: fma's product, addend and sum (doubles), the sum rounded to float32 (as a double, and as float32 per
-// half), 2s − r, the lanes that fail fmaF32's test, and s − p (TwoSum's)
-const L_PROD = 23, L_ADDEND = 24, L_SUM = 25, L_R = 26, L_HALF0 = 27, L_HALF1 = 28, L_T = 29;
-const L_CANDIDATES = 30, L_BV = 31;
-// v128: lanes flagged in this block (per half, as f64x2 masks), flagged valid lanes so far, element indices, n
-const L_BAD0 = 32, L_BAD1 = 33, L_ANY = 34, L_INDEX = 35, L_N = 36;
+// i32: the block's address in the parameters' plane, the end of the last block, where the last two planes start,
+// whether a lane below n was flagged
+const L_P = 8, L_END = 9, L_AT_SQ = 10, L_AT_ACC = 11, L_FLAGGED = 12;
+// v128: the scalars splatted; this block's gradient, parameter, square_avg, delta, new acc_delta and parameter;
+// fma operands
+const L_RHO = 13, L_KEEP = 14, L_EPS = 15, L_NEG_LR = 16, L_WD = 17;
+const L_G = 18, L_W = 19, L_S = 20, L_D = 21, L_NEW_ACC = 22, L_NEW_W = 23, L_A = 24, L_C = 25;
+// v128: an fma's sums (doubles) per half, the block's suspect lanes so far (see SUSPECT), and SUSPECT's constants
+const L_SUM0 = 26, L_SUM1 = 27, L_SUSPECT = 28, L_MIDPOINT = 29, L_SHIFT = 30, L_BOUND = 31;
+// v128, EXACT's: the product and addend (doubles), the sum rounded to float32 (as a double), 2s − r, the lanes that
+// fail fmaF32's test, s − p (TwoSum's), the block's flagged lanes per half (as f64x2 masks)
+const L_PROD = 32, L_ADDEND = 33, L_R = 34, L_T = 35, L_CANDIDATES = 36, L_BV = 37, L_BAD0 = 38, L_BAD1 = 39;
 /** The planes: a block's address in each is L_P plus this local (null: plus nothing). */
 const W_PLANE = null, G_PLANE = P_PLANE, SQ_PLANE = L_AT_SQ, ACC_PLANE = L_AT_ACC;
+/** EXACT's function index (step's is 0). */
+const EXACT = 1;
 
 const get = (i: number) => [op.get, ...uleb(i)];
 const set = (i: number) => [op.set, ...uleb(i)];
 const tee = (i: number) => [op.tee, ...uleb(i)];
 const v = (code: number) => simd(code);
 
-/** Lanes 0, 1 (half 0) or 2, 3 (half 1) of the float32 vector in local `x`, as an f64x2. */
+/**
+ * Lanes 0, 1 (half 0) or 2, 3 (half 1) of the float32 vector in local `x`, as an f64x2. A splatted scalar's halves
+ * are the same: one value for TurboFan to keep in a register, not two.
+ */
 function promoteHalf(x: number, half: number): number[] {
-  return [...get(x), ...(half === 0 ? [] : [...get(x), ...HIGH_PAIR]), ...v(simdOp.promote)];
+  const splat = x === L_NEG_LR || x === L_WD;
+  return [...get(x), ...(half === 0 || splat ? [] : [...get(x), ...HIGH_PAIR]), ...v(simdOp.promote)];
 }
 
-/**
- * Leaves fmaF32(a, b, c) of the float32 vectors in locals a, b, c on the stack, lane by lane, and adds to
- * L_BAD0/L_BAD1 the lanes whose value may be wrong. Per half, as fmaF32 computes it: s = a·b + c in double (the
- * product exact), r = fround(s), t = r + 2(s − r); r is fmaF32's answer if r = s, or if t is not a float32 (s is
- * no midpoint) and r is finite. (For r ≠ s, r is infinite or NaN exactly when t is NaN — a finite r is at most
- * half an ulp from s, and an infinite one makes t = ∞ − ∞ — so the kernel tests t, one comparison.)
- * Where a lane fails that test, which is rare, TwoSum's error of s, (p − (s − bv)) + (c − bv) with bv = s − p,
- * tells a midpoint that is the exact sum (error 0: a tie, which r breaks to even as the exact path would) from
- * one that double rounding may have got wrong; only the latter, and non-finite lanes, are flagged.
+/*
+ * Where fmaF32's shortcut may be wrong. fmaF32 takes its slow path, and the kernel flags a lane, only where
+ * r = fround(s) ≠ s and either t = r + 2(s − r) is a float32 (s is exactly a float32 midpoint, whose rounding to
+ * even may be wrong) or t is NaN (s is NaN, or finite with r = ±∞). Testing that takes two more conversions per
+ * half, then a branch: it was most of the kernel's time. `step` tests instead, with integer instructions on the
+ * double's bits, four lanes at once, a condition that every such s meets and ordinary values do not:
+ * - a float32 midpoint of magnitude 2^-126 or more has 1 followed by 28 zeros as its low 29 significand bits
+ *   (half a float32 ulp is 2^28 double ulps): its low 32-bit word shifted left by 3 is 2^31;
+ * - smaller midpoints (float32's subnormal range, where that spacing no longer holds), NaN and the sums that
+ *   round to ±∞ have a high word (sign dropped) outside [0x38100000, 0x47efffff), i.e. a magnitude outside
+ *   [2^-126, 2^128 − 2^107) (the sums that round to ±∞ start at 2^128 − 2^103). So do zeros, which are left
+ *   out (they are common: a gradient of zero on zero state, and the last block's lanes past n); a double whose
+ *   high word is zero is below 2^-1022, too small to round to anything but 0 or to be a midpoint.
+ * A block with such a lane is done again by EXACT, which makes fmaF32's test itself, and TwoSum's: the lanes
+ * flagged are the same as if every block were done by EXACT.
  */
-function fma(a: number, b: number, c: number): number[] {
+/** High words (the sign shifted out) from where [2^-126, 2^128 − 2^107) starts to where it ends. */
+const LOW = 2 * 0x38100000, HIGH = 2 * 0x47efffff;
+/**
+ * Adding SHIFT maps that unsigned range, [LOW, HIGH), onto the lowest signed numbers, [−2^31, −2^31 + HIGH − LOW),
+ * and everything else above them, so that one signed comparison tells (x64 has no unsigned one: WebAssembly's
+ * unsigned i32x4 comparisons take two or three instructions there): outside ⇔ the sum > BOUND.
+ */
+const SHIFT = 2 ** 31 - LOW, BOUND = -(2 ** 31) + (HIGH - LOW) - 1;
+/** The low and the high 32-bit words of two f64x2 vectors' lanes, as one i32x4 each, in element order. */
+const LOW_WORDS = JOIN_MASKS;
+const HIGH_WORDS = shuffle([...range(4, 4), ...range(12, 4), ...range(20, 4), ...range(28, 4)]);
+
+/** All ones in the lanes of the sums in L_SUM0, L_SUM1 (one f64x2 per half) that the prefilter above lets through. */
+const SUSPECT = [
+  ...get(L_SUM0), ...get(L_SUM1), ...LOW_WORDS, ...i32Const(3), ...v(simdOp.i32x4Shl), ...get(L_MIDPOINT),
+  ...v(simdOp.i32x4Eq), ...get(L_SUM0), ...get(L_SUM1), ...HIGH_WORDS, ...i32Const(1), ...v(simdOp.i32x4Shl),
+  ...tee(L_SUM0), ...get(L_SHIFT), ...v(simdOp.i32x4Add), ...get(L_BOUND), ...v(simdOp.i32x4GtS),
+  ...get(L_SUM0), ...ZERO, ...v(simdOp.i32x4Eq), ...v(simdOp.andnot), ...v(simdOp.or),
+];
+
+/**
+ * Leaves fmaF32(a, b, c) of the float32 vectors in locals a, b, c on the stack, lane by lane, as its shortcut
+ * computes it: per half, the product a·b in double (exact), plus c, rounded once to double and once to float32.
+ * `step`'s version adds the lanes that may be wrong, by the prefilter, to L_SUSPECT; EXACT's adds those that are,
+ * by fmaF32's test, to L_BAD0/L_BAD1: r is fmaF32's answer if r = s, or if t is not a float32 (s is no midpoint)
+ * and r is finite. (For r ≠ s, r is infinite or NaN exactly when t is NaN — a finite r is at most half an ulp from
+ * s, and an infinite one makes t = ∞ − ∞ — so one comparison tests t.) Where a lane fails that test, TwoSum's
+ * error of s, (p − (s − bv)) + (c − bv) with bv = s − p, tells a midpoint that is the exact sum (error 0: a tie,
+ * which r breaks to even as the exact path would) from one that double rounding may have got wrong; only the
+ * latter, and non-finite lanes, are flagged.
+ */
+function fma(exact: boolean, a: number, b: number, c: number): number[] {
   const code: number[] = [];
   const tIsNaN = [...get(L_T), ...get(L_T), ...v(simdOp.f64x2Ne)];
   for (let half = 0; half < 2; half++) {
+    const sum = half === 0 ? L_SUM0 : L_SUM1;
+    code.push(...promoteHalf(a, half), ...promoteHalf(b, half), ...v(simdOp.f64x2Mul));
+    if (exact) code.push(...tee(L_PROD));
+    code.push(...promoteHalf(c, half), ...(exact ? tee(L_ADDEND) : []), ...v(simdOp.f64x2Add), ...tee(sum));
+    code.push(...v(simdOp.demote));
+    if (!exact) continue;
     const bad = half === 0 ? L_BAD0 : L_BAD1;
-    code.push(...promoteHalf(a, half), ...promoteHalf(b, half), ...v(simdOp.f64x2Mul), ...tee(L_PROD));
-    code.push(...promoteHalf(c, half), ...tee(L_ADDEND), ...v(simdOp.f64x2Add), ...set(L_SUM));
-    code.push(...get(L_SUM), ...v(simdOp.demote), ...tee(half === 0 ? L_HALF0 : L_HALF1), ...v(simdOp.promote));
-    code.push(...set(L_R));
+    code.push(...get(sum), ...v(simdOp.demote), ...v(simdOp.promote), ...set(L_R));
     // t = r + 2(s − r); fmaF32's test fails where t is a float32 or NaN, and r ≠ s
-    code.push(...get(L_R), ...get(L_SUM), ...get(L_R), ...v(simdOp.f64x2Sub), ...tee(L_T), ...get(L_T));
+    code.push(...get(L_R), ...get(sum), ...get(L_R), ...v(simdOp.f64x2Sub), ...tee(L_T), ...get(L_T));
     code.push(...v(simdOp.f64x2Add), ...v(simdOp.f64x2Add), ...tee(L_T));
     code.push(...v(simdOp.demote), ...v(simdOp.promote), ...get(L_T), ...v(simdOp.f64x2Eq), ...tIsNaN, ...v(simdOp.or));
-    code.push(...get(L_R), ...get(L_SUM), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot), ...tee(L_CANDIDATES));
-    code.push(...v(simdOp.anyTrue), op.if, op.void);
+    code.push(...get(L_R), ...get(sum), ...v(simdOp.f64x2Eq), ...v(simdOp.andnot), ...set(L_CANDIDATES));
     // flag the candidates where TwoSum's error is not 0, or t is NaN
-    code.push(...get(L_SUM), ...get(L_PROD), ...v(simdOp.f64x2Sub), ...set(L_BV));
-    code.push(...get(L_PROD), ...get(L_SUM), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Sub));
+    code.push(...get(sum), ...get(L_PROD), ...v(simdOp.f64x2Sub), ...set(L_BV));
+    code.push(...get(L_PROD), ...get(sum), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Sub));
     code.push(...get(L_ADDEND), ...get(L_BV), ...v(simdOp.f64x2Sub), ...v(simdOp.f64x2Add));
     code.push(...ZERO, ...v(simdOp.f64x2Ne), ...tIsNaN, ...v(simdOp.or), ...get(L_CANDIDATES), ...v(simdOp.and));
-    code.push(...get(bad), ...v(simdOp.or), ...set(bad), op.end);
+    code.push(...get(bad), ...v(simdOp.or), ...set(bad));
   }
-  code.push(...get(L_HALF0), ...get(L_HALF1), ...JOIN_PAIRS);
+  code.push(...JOIN_PAIRS);
+  if (!exact) code.push(...get(L_SUSPECT), ...SUSPECT, ...v(simdOp.or), ...set(L_SUSPECT));
   return code;
 }
 
-function stepBody(): number[] {
+const address = (plane: number | null) => [...get(L_P), ...(plane === null ? [] : [...get(plane), op.i32Add])];
+const load = (plane: number | null) => [...address(plane), ...v(simdOp.load), ...memarg16(0)];
+const store = (plane: number | null, value: number[]) => [...address(plane), ...value, ...v(simdOp.store), ...memarg16(0)];
+
+/** What both functions do first: the scalars splatted; square_avg at 2 · plane, acc_delta at 3 · plane. */
+function prologue(): number[] {
   const code: number[] = [];
   const splat = (from: number, to: number) => [...get(from), ...v(simdOp.f32x4Splat), ...set(to)];
   code.push(...splat(P_RHO, L_RHO), ...splat(P_KEEP, L_KEEP), ...splat(P_EPS, L_EPS));
   code.push(...splat(P_NEG_LR, L_NEG_LR), ...splat(P_WD, L_WD));
-  code.push(...get(P_N), ...v(simdOp.i32x4Splat), ...set(L_N), ...i32x4Const([0, 1, 2, 3]), ...set(L_INDEX));
-  // end = 16 · ⌈n / 4⌉; square_avg at 2 · plane, acc_delta at 3 · plane
-  code.push(...get(P_N), ...i32Const(3), op.i32Add, ...i32Const(2), op.i32ShrU, ...i32Const(4), op.i32Shl, ...set(L_END));
   code.push(...get(P_PLANE), ...get(P_PLANE), op.i32Add, ...tee(L_AT_SQ), ...get(P_PLANE), op.i32Add, ...set(L_AT_ACC));
-  code.push(op.block, op.void, ...get(L_END), op.i32Eqz, op.brIf, 0);
-  code.push(op.loop, op.void);
-  const address = (plane: number | null) => [...get(L_P), ...(plane === null ? [] : [...get(plane), op.i32Add])];
-  const load = (plane: number | null) => [...address(plane), ...v(simdOp.load), ...memarg16(0)];
+  return code;
+}
+
+/**
+ * The update of the block at L_P, up to the stores: the new square_avg, acc_delta and parameter in L_S, L_NEW_ACC,
+ * L_NEW_W. Nothing is stored before the block is known to need no EXACT, which reads the same values again.
+ */
+function block(exact: boolean): number[] {
+  const code: number[] = [];
   const ifMode = (bit: number, body: number[]) =>
     [...get(P_MODE), ...i32Const(bit), op.i32And, op.if, op.void, ...body, op.end];
   // grad, negated when maximising, then grad.add(param, alpha=weight_decay)
   code.push(...load(G_PLANE), ...set(L_G), ...load(W_PLANE), ...set(L_W));
   code.push(...ifMode(MODE_MAXIMIZE, [...get(L_G), ...v(simdOp.f32x4Neg), ...set(L_G)]));
-  code.push(...ifMode(MODE_DECAY, [...fma(L_WD, L_W, L_G), ...set(L_G)]));
+  code.push(...ifMode(MODE_DECAY, [...fma(exact, L_WD, L_W, L_G), ...set(L_G)]));
   // square_avg.mul_(rho).addcmul_(grad, grad, value=1-rho)
   code.push(...get(L_KEEP), ...get(L_G), ...v(simdOp.f32x4Mul), ...set(L_A));
   code.push(...load(SQ_PLANE), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
-  code.push(...fma(L_A, L_G, L_C), ...set(L_S));
-  code.push(...address(SQ_PLANE), ...get(L_S), ...v(simdOp.store), ...memarg16(0));
+  code.push(...fma(exact, L_A, L_G, L_C), ...set(L_S));
   // delta = acc_delta.add(eps).sqrt_().div_(square_avg.add(eps).sqrt_()).mul_(grad)
   code.push(...load(ACC_PLANE), ...tee(L_C), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt));
   code.push(...get(L_S), ...get(L_EPS), ...v(simdOp.f32x4Add), ...v(simdOp.f32x4Sqrt), ...v(simdOp.f32x4Div));
@@ -187,34 +244,68 @@ function stepBody(): number[] {
   // acc_delta.mul_(rho).addcmul_(delta, delta, value=1-rho)
   code.push(...get(L_KEEP), ...get(L_D), ...v(simdOp.f32x4Mul), ...set(L_A));
   code.push(...get(L_C), ...get(L_RHO), ...v(simdOp.f32x4Mul), ...set(L_C));
-  code.push(...address(ACC_PLANE), ...fma(L_A, L_D, L_C), ...v(simdOp.store), ...memarg16(0));
+  code.push(...fma(exact, L_A, L_D, L_C), ...set(L_NEW_ACC));
   // param.add_(delta, alpha=-lr)
-  code.push(...address(W_PLANE), ...fma(L_NEG_LR, L_D, L_W), ...v(simdOp.store), ...memarg16(0));
-  // flagged lanes of this block, counting only elements below n (the last block's other lanes hold leftovers),
-  // stored where the gradients were and added to the call's result
+  code.push(...fma(exact, L_NEG_LR, L_D, L_W), ...set(L_NEW_W));
+  return code;
+}
+
+/** The results' stores, but for the flags (which take the gradient's place). */
+const results = [...store(SQ_PLANE, get(L_S)), ...store(ACC_PLANE, get(L_NEW_ACC)), ...store(W_PLANE, get(L_NEW_W))];
+
+/** A function's body: its locals (count, type pairs) and code. */
+function body(locals: number[], code: number[]): number[] {
+  const bytes = [...locals, ...code, op.end];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function stepBody(): number[] {
+  const code = prologue();
+  code.push(...i32x4Const([2 ** 31, 2 ** 31, 2 ** 31, 2 ** 31]), ...set(L_MIDPOINT));
+  code.push(...i32x4Const([SHIFT, SHIFT, SHIFT, SHIFT]), ...set(L_SHIFT), ...i32x4Const([BOUND, BOUND, BOUND, BOUND]), ...set(L_BOUND));
+  // end = 16 · ⌈n / 4⌉
+  code.push(...get(P_N), ...i32Const(3), op.i32Add, ...i32Const(2), op.i32ShrU, ...i32Const(4), op.i32Shl, ...set(L_END));
+  const next = [...get(L_P), ...i32Const(16), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU];
+  // The blocks loop in the inner loop but for the rare suspect one, which leaves it for EXACT, outside it: a call
+  // inside would make TurboFan reload the constants and splats from the stack on every pass.
+  code.push(op.block, op.void, ...get(L_END), op.i32Eqz, op.brIf, 0);
+  code.push(op.loop, op.void, op.block, op.void, op.loop, op.void, ...ZERO, ...set(L_SUSPECT), ...block(false));
+  code.push(...get(L_SUSPECT), ...v(simdOp.anyTrue), op.brIf, 1); // to EXACT
+  code.push(...results, ...store(G_PLANE, ZERO), ...next, op.brIf, 0, op.end, op.br, 2, op.end); // no flags: done
+  // EXACT stores the block with its flags
+  code.push(...get(L_FLAGGED));
+  for (let k = P_N; k <= L_P; k++) code.push(...get(k));
+  code.push(op.call, EXACT, op.i32Or, ...set(L_FLAGGED), ...next, op.brIf, 0, op.end, op.end);
+  code.push(...get(L_FLAGGED));
+  // L_P … are the i32 locals, L_RHO … the v128 ones
+  return body([2, L_RHO - L_P, I32, L_BOUND - L_RHO + 1, V128], code);
+}
+
+/**
+ * EXACT(n, plane, rho, keep, eps, negLr, wd, mode, p) → whether it flagged a lane below n: the block at p as
+ * `step` does it, with fmaF32's test in every fma (see `fma`), stored with its flags (all ones in a flagged lane;
+ * the last block's lanes from n on hold leftovers and are never flagged).
+ */
+function exactBody(): number[] {
+  const code = [...prologue(), ...block(true), ...results];
   code.push(...address(G_PLANE), ...get(L_BAD0), ...get(L_BAD1), ...JOIN_MASKS);
-  code.push(...get(L_INDEX), ...get(L_N), ...v(simdOp.i32x4LtS), ...v(simdOp.and), ...tee(L_A));
-  code.push(...v(simdOp.store), ...memarg16(0), ...get(L_ANY), ...get(L_A), ...v(simdOp.or), ...set(L_ANY));
-  code.push(...ZERO, ...set(L_BAD0), ...ZERO, ...set(L_BAD1));
-  code.push(...get(L_INDEX), ...i32x4Const([4, 4, 4, 4]), ...v(simdOp.i32x4Add), ...set(L_INDEX));
-  code.push(...get(L_P), ...i32Const(16), op.i32Add, ...tee(L_P), ...get(L_END), op.i32LtU, op.brIf, 0);
-  code.push(op.end, op.end); // block loop, block
-  code.push(...get(L_ANY), ...v(simdOp.anyTrue), op.end);
-  const locals = [2, L_RHO - L_P, I32, L_N - L_RHO + 1, V128]; // L_P … are the i32 locals, L_RHO … L_N the v128 ones
-  const body = [...locals, ...code];
-  return [...uleb(body.length), ...body];
+  code.push(...get(L_P), ...i32Const(2), op.i32ShrU, ...v(simdOp.i32x4Splat), ...i32x4Const([0, 1, 2, 3]));
+  code.push(...v(simdOp.i32x4Add), ...get(P_N), ...v(simdOp.i32x4Splat), ...v(simdOp.i32x4LtS), ...v(simdOp.and));
+  code.push(...tee(L_BAD0), ...v(simdOp.store), ...memarg16(0), ...get(L_BAD0), ...v(simdOp.anyTrue));
+  // L_END … are the i32 locals (L_P is a parameter), L_RHO … the v128 ones
+  return body([2, L_RHO - L_END, I32, L_BAD1 - L_RHO + 1, V128], code);
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const params = [I32, I32, F32, F32, F32, F32, F32, I32];
-  const type = [0x01, 0x60, ...uleb(params.length), ...params, 0x01, I32];
+  const stepParams = [I32, I32, F32, F32, F32, F32, F32, I32];
+  const type = (params: number[]) => [0x60, ...uleb(params.length), ...params, 0x01, I32];
   const bytes = [
     ...MODULE_HEADER,
-    ...section(1, type),
-    ...section(3, [0x01, 0x00]),
+    ...section(1, [0x02, ...type(stepParams), ...type([...stepParams, I32])]),
+    ...section(3, [0x02, 0x00, 0x01]), // step, EXACT
     ...section(5, [0x01, 0x00, 0x01]), // one memory, at least one page, no maximum
     ...section(7, [0x02, ...name('memory'), 0x02, 0x00, ...name('step'), 0x00, 0x00]),
-    ...section(10, [0x01, ...stepBody()]),
+    ...section(10, [0x02, ...stepBody(), ...exactBody()]),
   ];
   return new Uint8Array(bytes);
 }
