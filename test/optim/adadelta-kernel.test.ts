@@ -8,22 +8,10 @@
 // 2^23 (midpoints that double rounding gets wrong), float32's subnormal range, sums near overflow, ±0, ±∞, NaN.
 import { describe, expect, it } from 'vitest';
 import { type Kernel, MODE_DECAY, MODE_MAXIMIZE, reserve, simdKernel } from '../../src/optim/adadelta-simd.js';
+import { stream } from '../helpers/stream.js';
 
 const f = Math.fround;
 const MAX_F32 = 3.4028234663852886e38;
-
-/** A deterministic stream of numbers in [0, 1). */
-function stream(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** The float32 value the kernel's fma leaves for fmaF32(a, b, c) (the double sum rounded to float32), and whether it flags it. */
 function fma(a: number, b: number, c: number): [number, boolean] {

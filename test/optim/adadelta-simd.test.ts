@@ -11,6 +11,7 @@ import type { AdadeltaOptions } from '../../src/optim/index.js';
 import { adadeltaSimd, adadeltaSimdCounts } from '../../src/optim/adadelta-simd.js';
 import { fmaF32 } from '../../src/optim/fma.js';
 import type { Storage } from '../../src/tensor/dtype.js';
+import { stream } from '../helpers/stream.js';
 
 const { Adadelta } = torch.optim;
 const f = Math.fround;
@@ -56,19 +57,6 @@ function both(body: () => Outcome): { on: Outcome; off: Outcome; stepped: number
   const off = body();
   adadeltaSimd.enabled = true;
   return { on, off, stepped, redone, offCounts: adadeltaSimdCounts.stepped + adadeltaSimdCounts.redone - mid };
-}
-
-/** A deterministic stream of numbers in [0, 1) (both runs of a case must see the same values). */
-function stream(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
 }
 
 const SPECIALS = [
