@@ -27,6 +27,21 @@ function words(data: Storage): number[] {
   return Array.from(new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4));
 }
 
+/**
+ * `words`, with every word of a NaN element replaced by -1: NaN is compared as NaN, not by its sign and payload.
+ * For runs where NaN meets NaN, or comes out of an invalid operation, in the JavaScript loop: V8 does not give those
+ * the same bits from one compilation of the loop to the next. (The random-groups test below met it on a float64
+ * parameter, which never goes near the kernel: the kernel-on and kernel-off runs stepped it with the same
+ * JavaScript and left NaNs of opposite signs.) Where a single NaN travels through, the exact bits are compared
+ * (see 'NaN payloads come out as the JavaScript loop leaves them').
+ */
+function wordsNaNAsNaN(data: Storage): number[] {
+  const all = words(data);
+  const per = all.length / data.length;
+  for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) all.fill(-1, i * per, (i + 1) * per);
+  return all;
+}
+
 /** What a run leaves behind: every parameter's and state buffer's bits, and the step counts. */
 interface Outcome {
   params: number[][];
@@ -35,12 +50,12 @@ interface Outcome {
   steps: number[];
 }
 
-function outcome(opt: InstanceType<typeof Adadelta>, params: Tensor[]): Outcome {
+function outcome(opt: InstanceType<typeof Adadelta>, params: Tensor[], read: (data: Storage) => number[] = words): Outcome {
   const states = params.map((p) => opt.paramState(p));
   return {
-    params: params.map((p) => words(p.data)),
-    squareAvg: states.map((s) => (s ? words(s.squareAvg.data) : [])),
-    accDelta: states.map((s) => (s ? words(s.accDelta.data) : [])),
+    params: params.map((p) => read(p.data)),
+    squareAvg: states.map((s) => (s ? read(s.squareAvg.data) : [])),
+    accDelta: states.map((s) => (s ? read(s.accDelta.data) : [])),
     steps: states.map((s) => s?.step ?? -1),
   };
 }
@@ -86,7 +101,7 @@ interface GroupSpec { params: ParamSpec[]; options: Partial<AdadeltaOptions> }
  * Builds the groups' parameters from `seed`, then for `steps` steps: new gradient values (written into the
  * existing .grad, or now and then a fresh gradient tensor), now and then new state values, a step.
  */
-function train(groups: GroupSpec[], seed: number, steps: number, special: number): Outcome {
+function train(groups: GroupSpec[], seed: number, steps: number, special: number, read: (data: Storage) => number[] = words): Outcome {
   const next = stream(seed);
   const params: Tensor[] = [];
   const paramGroups = groups.map((g) => {
@@ -112,7 +127,7 @@ function train(groups: GroupSpec[], seed: number, steps: number, special: number
     }
     opt.step();
   }
-  return outcome(opt, params);
+  return outcome(opt, params, read);
 }
 
 describe('Adadelta float32 on the SIMD kernel = the JavaScript loop, bit for bit', () => {
@@ -160,7 +175,7 @@ describe('Adadelta float32 on the SIMD kernel = the JavaScript loop, bit for bit
       fc.property(
         fc.array(group, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 2 ** 31 }), option(0, 0.01, 0.1),
         (groups, seed, special) => {
-          const r = both(() => train(groups, seed, 12, special));
+          const r = both(() => train(groups, seed, 12, special, wordsNaNAsNaN));
           expect(r.on).toEqual(r.off);
           stepped += r.stepped;
           redone += r.redone;
