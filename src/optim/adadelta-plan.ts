@@ -55,19 +55,12 @@ export class AdadeltaPlan {
     const idle = this.idle;
     for (let j = 0; j < idle.length; j++) if (idle[j].grad !== null) return null;
     const js = this.js;
-    for (let j = 0; j < js.length; j++) if (!stillBound(js[j])) return null;
+    for (let j = 0; j < js.length; j++) if (!js[j].isCurrent()) return null;
     const batch = this.batch;
     if (batch === null) return js;
     if (!batch.run(k, at, mode)) return null;
     return batch.redo === null ? js : batch.redo.concat(js);
   }
-}
-
-/** Whether the slot's gradient and both storages are the ones `bound` last checked. */
-function stillBound(slot: Slot): boolean {
-  const p = slot.param;
-  const g = p.grad;
-  return g !== null && g === slot.grad && g.data === slot.g && p.data === slot.w;
 }
 
 /**
@@ -77,16 +70,13 @@ function stillBound(slot: Slot): boolean {
 const BULK = 32;
 
 /**
- * One float32 parameter for the kernel: the tensors whose identity shows that nothing changed (parameter,
- * gradient, state record), the storages and offsets the copies use (a replaced square_avg or acc_delta tensor
- * shows as a replaced storage: the update reads nothing else of it), and where
- * its elements are in the kernel's planes. One object per parameter, its fields each of one type, rather than an
+ * One float32 parameter for the kernel: its slot and state record (whose identities show that nothing changed),
+ * the storages and offsets the copies use (a replaced square_avg or acc_delta tensor shows as a replaced storage:
+ * the update reads nothing else of it), and where its elements are in the kernel's planes. One object per parameter, its fields each of one type, rather than an
  * array per field: V8 then knows each storage's kind from the field and checks no array bounds to reach it.
  */
 class Entry {
   readonly slot: Slot;
-  readonly param: Tensor;
-  readonly grad: Tensor;
   readonly state: AdadeltaState;
   readonly w: Float32Array;
   readonly g: Float32Array;
@@ -101,8 +91,6 @@ class Entry {
   constructor(slot: Slot, at: number) {
     const state = slot.state as unknown as AdadeltaState;
     this.slot = slot;
-    this.param = slot.param;
-    this.grad = slot.grad as Tensor;
     this.state = state;
     this.w = slot.w as Float32Array;
     this.g = slot.g as Float32Array;
@@ -114,13 +102,13 @@ class Entry {
     this.at = at;
   }
 
-  /** Whether every tensor and storage is still the one the entry was made from. */
+  /**
+   * Whether every tensor and storage is still the one the entry was made from: the slot's (it is bound again only
+   * when the group is planned anew) and both state buffers.
+   */
   current(): boolean {
-    const p = this.param;
-    const grad = this.grad;
     const state = this.state;
-    return p.grad === grad && p.data === this.w && grad.data === this.g && state.squareAvg.data === this.sq &&
-      state.accDelta.data === this.acc;
+    return this.slot.isCurrent() && state.squareAvg.data === this.sq && state.accDelta.data === this.acc;
   }
 
   /** Copies the parameter, gradient and state into the kernel's planes (`plane` floats apart). */

@@ -144,6 +144,13 @@ export class Slot {
   constructor(param: Tensor) {
     this.param = param;
   }
+
+  /** Whether the parameter's gradient, its storage and the parameter's storage are the ones last checked. */
+  isCurrent(): boolean {
+    const p = this.param;
+    const g = p.grad;
+    return g !== null && g === this.grad && g.data === this.g && p.data === this.w;
+  }
 }
 
 /** The slots of one parameter group, valid while the group, its params array and the state epoch are unchanged. */
@@ -445,10 +452,11 @@ export abstract class Optimizer<Options extends object> {
    * seen is checked first: dense, with the parameter's dtype and size.
    */
   protected bound(slot: Slot): boolean {
+    if (slot.isCurrent()) return true;
     const p = slot.param;
     const g = p.grad;
     if (g === null) return false;
-    if (g !== slot.grad || g.data !== slot.g || p.data !== slot.w) this.bind(slot, p, g);
+    this.bind(slot, p, g);
     return true;
   }
 
