@@ -40,7 +40,7 @@ export interface TutorialResult {
   coldExampleUs: number;
 }
 
-/** One process's timed runs, µs per step, and each example (Trainer) run over the floor run timed before it. */
+/** One process's timed runs, µs per step, and each example (Trainer) run over the floor runs timed around it. */
 interface TutorialRuns {
   floor: number[];
   example: number[];
@@ -57,76 +57,72 @@ interface TutorialRuns {
 const TARGET_US = 2.5;
 const TARGET_RATIO = 7;
 const TARGET_CONV = 5;
-/** Untimed runs after each full collection, before the timed one (see runTutorialRuns). */
+/** Untimed runs of each side before the timed ones. */
 const WARM_RUNS = 3;
-const WARM_EPOCHS = 50;
+
+interface Timed {
+  steps: number;
+  seconds: number;
+}
+
+/**
+ * `runs` timed runs of `run`, each between two timed runs of the floor: floor, run, floor, run, …, floor. Each run
+ * is compared with the mean of the floor runs just before and just after it. These machines change speed while
+ * a process runs (the floor itself ran at 0.23 µs/step for seconds, then at 0.40, then at 0.23 again, in one
+ * process), and the example/floor ratio held at about 6 through those changes when the two were timed back to
+ * back; a floor timed just before the run alone, or a long way from it, gave ratios from 5 to 9. So the floor
+ * brackets every run, and nothing else runs between them: no forced collection (it deoptimises code that
+ * embedded objects it frees, which the next run then pays for) and no other work.
+ */
+function bracketed<T extends Timed>(runs: number, floor: () => Timed, run: () => T) {
+  const us = (t: Timed) => (t.seconds * 1e6) / t.steps;
+  const floors = [us(floor())];
+  const times: number[] = [];
+  const ratios: number[] = [];
+  let last: T | null = null;
+  for (let r = 0; r < runs; r++) {
+    last = run();
+    floors.push(us(floor()));
+    times.push(us(last));
+    ratios.push(times[r] / ((floors[r] + floors[r + 1]) / 2));
+  }
+  return { floors, times, ratios, last: last as T };
+}
 
 function runTutorialRuns(repeats: number): TutorialRuns {
   const { init, falseSet } = floorInputs(0);
   const cold = runFloor(init, falseSet);
   const coldExample = runTutorial(0, 200);
-  const floor: number[] = [];
-  const example: number[] = [];
-  const trainer: number[] = [];
-  const pairRatios: number[] = [];
-  const trainerRatios: number[] = [];
-  let exampleFinal: number[] = [];
-  let trainerFinal: number[] = [];
-  let floorParams: ArrayLike<number> = [];
-  // A full collection before each timed run (the bench runs with --expose-gc): the run before leaves a model and
-  // data sets of garbage, and collecting them during the next run (incremental marking slows every allocation and
-  // write) would be charged to whichever side allocates, not to the one that made the garbage. A full collection
-  // also throws away optimised code that embedded objects of the run before (V8 deoptimises it: "weak objects"),
-  // so each side then runs a few short untimed runs to be optimised again: timed straight after a collection, the
-  // floor measured 2-3 times its steady cost (the first 4,000 steps after it ran at about 15 times), which made
-  // every ratio against it look far better than it is. The example needs longer: after three runs of 10 epochs,
-  // V8 (--trace-opt) was still optimising backward(), the fused chain's backward, the optimiser's step and
-  // others during every timed run; after three of 50 it optimises only the timed loop itself (on-stack) and code
-  // that runs a few times per run (printing, the row iterator's constructor).
-  const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
-  const warm = (run: () => unknown) => {
-    collect();
-    for (let k = 0; k < WARM_RUNS; k++) run();
-  };
-  for (let r = 0; r < repeats + 1; r++) {
-    warm(() => runFloor(init, falseSet, WARM_EPOCHS));
-    const f = runFloor(init, falseSet);
-    const setup = setUpTutorial(0);
-    warm(() => runTutorial(0, WARM_EPOCHS));
-    const e = runTutorial(0, 200, setup);
-    warm(() => runTrainer(0, WARM_EPOCHS));
-    const t = runTrainer(0);
-    if (r === 0) continue; // warm-up
-    floor.push((f.seconds * 1e6) / f.steps);
-    example.push((e.seconds * 1e6) / e.steps);
-    trainer.push((t.seconds * 1e6) / t.steps);
-    // the machine's speed drifts between runs: each run is compared with the floor timed just before it
-    pairRatios.push(e.seconds / f.seconds);
-    trainerRatios.push(t.seconds / f.seconds);
-    exampleFinal = e.final;
-    trainerFinal = t.final;
-    floorParams = f.params;
+  const floor = () => runFloor(init, falseSet);
+  // each run of the example sets up its model and data first, untimed (runTutorial times its loop only)
+  const example = () => runTutorial(0, 200, setUpTutorial(0));
+  const trainer = () => runTrainer(0);
+  for (let k = 0; k < WARM_RUNS; k++) {
+    floor();
+    example();
   }
+  const e = bracketed(repeats, floor, example);
+  for (let k = 0; k < WARM_RUNS; k++) trainer();
+  const t = bracketed(repeats, floor, trainer);
+  const floorParams = floor().params;
   let maxDiffVsFloor = 0;
-  exampleFinal.forEach((v, i) => { maxDiffVsFloor = Math.max(maxDiffVsFloor, Math.abs(v - floorParams[i])); });
+  e.last.final.forEach((v, i) => { maxDiffVsFloor = Math.max(maxDiffVsFloor, Math.abs(v - floorParams[i])); });
   return {
-    floor, example, trainer, pairRatios, trainerRatios, maxDiffVsFloor,
-    coldFloor: (cold.seconds * 1e6) / cold.steps, coldExample: (coldExample.seconds * 1e6) / coldExample.steps,
-    exampleEqualsTrainer: exampleFinal.length === trainerFinal.length && exampleFinal.every((v, i) => Object.is(v, trainerFinal[i])),
+    floor: [...e.floors, ...t.floors], example: e.times, trainer: t.times, pairRatios: e.ratios, trainerRatios: t.ratios,
+    maxDiffVsFloor, coldFloor: (cold.seconds * 1e6) / cold.steps, coldExample: (coldExample.seconds * 1e6) / coldExample.steps,
+    exampleEqualsTrainer: e.last.final.length === t.last.final.length && e.last.final.every((v, i) => Object.is(v, t.last.final[i])),
   };
 }
 
 /**
- * The tutorial's timed runs in `processes` fresh processes, one after another, pooled. On these machines a whole
- * process can run torchlet's optimised code at one of two speeds, 1.5 to 2 times apart, for its whole life or most
- * of it: seen with the same machine code (V8's --print-opt-code) and with the address layout and V8's random seed
- * fixed, so a draw of the process rather than anything torchlet does per step. One process's median then says
- * more about that draw than about torchlet; medians over the runs of several processes do not hang on one draw.
+ * The tutorial's timed runs in `processes` fresh processes, one after another, pooled: a process's first runs
+ * (compilation included) are reported apart, and several processes' medians show how far one process's figure
+ * can be trusted.
  */
 export function runTutorialBench(repeats: number, processes: number): TutorialResult {
   const runs: TutorialRuns[] = [];
   for (let p = 0; p < processes; p++) {
-    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), `--tutorial-child=${repeats}`], {
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--tutorial-child=${repeats}`], {
       encoding: 'utf8', maxBuffer: 1 << 20,
     });
     if (child.status !== 0) throw new Error(`tutorial bench process failed: ${child.stderr}`);
@@ -166,7 +162,7 @@ async function main(): Promise<void> {
 
   if (only.includes('tutorial')) {
     const processesArg = args.find((a) => a.startsWith('--processes='));
-    const t = runTutorialBench(quick ? 4 : 6, processesArg ? Number(processesArg.slice(12)) : quick ? 2 : 4);
+    const t = runTutorialBench(quick ? 6 : 10, processesArg ? Number(processesArg.slice(12)) : quick ? 2 : 4);
     results.tutorial = t;
     console.log(`## 1. The tutorial: 40,000 steps (200 epochs) through the public API (${t.processes} processes)\n`);
     console.log(markdownTable([
