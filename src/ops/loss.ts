@@ -99,6 +99,13 @@ const BCE_RANGE = 'binary_cross_entropy: all elements of input should be between
 
 // The per-element losses, written once per dtype: with the rounding a direct Math.fround (or none) rather than a
 // function chosen at run time, the loop stays monomorphic and the roundings inline.
+//
+// A target of exactly 1 or 0 (a label, as in the tutorial) needs one logarithm, not two: PyTorch's
+// (t − 1)·log(1 − x) − t·log(x) is then −log(x), or 0 − log(1 − x), to the bit and the sign. The term left out is 0
+// times a log in [−100, 0], a signed zero, and subtracting one changes only a zero result. For t = 1 that is x = 1:
+// (−0) − (+0) = −0 (log(1 − x) is clamped to −100, so the left-out term is −0), which −log(x) also gives. For t = 0 it
+// is an x so small that 1 − x rounds to 1: (−(+0)) − (−0) = +0 (log(x) < 0), which 0 − log(1 − x) also gives.
+// test/ops/loss-bce.test.ts compares both with the full formula, those edge cases included.
 
 function bceLossF32(x: Storage, t: Storage, wts: Float64Array | null, per: Storage): void {
   const f = Math.fround;
@@ -106,9 +113,14 @@ function bceLossF32(x: Storage, t: Storage, wts: Float64Array | null, per: Stora
     const xi = x[i];
     if (!(xi >= 0 && xi <= 1)) throw new RangeError(BCE_RANGE);
     const ti = t[i];
-    const log1mX = Math.max(f(Math.log(f(1 - xi))), -100);
-    const logX = Math.max(f(Math.log(xi)), -100);
-    const v = f(f(f(ti - 1) * log1mX) - f(ti * logX));
+    let v: number;
+    if (ti === 1) v = -Math.max(f(Math.log(xi)), -100);
+    else if (ti === 0) v = 0 - Math.max(f(Math.log(f(1 - xi))), -100);
+    else {
+      const log1mX = Math.max(f(Math.log(f(1 - xi))), -100);
+      const logX = Math.max(f(Math.log(xi)), -100);
+      v = f(f(f(ti - 1) * log1mX) - f(ti * logX));
+    }
     per[i] = wts ? f(v * wts[i]) : v;
   }
 }
@@ -118,9 +130,10 @@ function bceLossF64(x: Storage, t: Storage, wts: Float64Array | null, per: Stora
     const xi = x[i];
     if (!(xi >= 0 && xi <= 1)) throw new RangeError(BCE_RANGE);
     const ti = t[i];
-    const log1mX = Math.max(Math.log(1 - xi), -100);
-    const logX = Math.max(Math.log(xi), -100);
-    const v = (ti - 1) * log1mX - ti * logX;
+    let v: number;
+    if (ti === 1) v = -Math.max(Math.log(xi), -100);
+    else if (ti === 0) v = 0 - Math.max(Math.log(1 - xi), -100);
+    else v = (ti - 1) * Math.max(Math.log(1 - xi), -100) - ti * Math.max(Math.log(xi), -100);
     per[i] = wts ? v * wts[i] : v;
   }
 }
