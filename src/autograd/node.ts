@@ -12,6 +12,15 @@ export type BackwardFn = (gradOutput: Tensor) => ReadonlyArray<Tensor | null>;
 export type SavedBackwardFn<S> = (gradOutput: Tensor, saved: S) => ReadonlyArray<Tensor | null> | Tensor;
 
 /**
+ * @internal What a node that stands for several ops (a fused chain, src/ops/fused-chain.ts) keeps to spell them
+ * out when someone first looks at its inputs: `unfold` records the ops before the last and makes the node the last
+ * op's own (`becomeOp`).
+ */
+export interface FoldedOps {
+  unfold(node: Node): void;
+}
+
+/**
  * One recorded op in the graph, PyTorch's `grad_fn`. `inputs[i]` is the i-th differentiable input, or null
  * where that input does not require grad (so the closure may skip its gradient).
  */
@@ -37,6 +46,12 @@ export class Node {
   protected backwardFn: SavedBackwardFn<unknown> | null;
   /** What the backward function reads (for a closure, nothing: it captured its values). */
   protected saved: unknown;
+  /**
+   * @internal Set on a node that stands for several ops until they are spelled out, null on an op's own node.
+   * A field rather than a subclass: every node then has one shape, which keeps the engine's reads of nodes
+   * monomorphic, and creating one is a plain construction (a derived class's goes through its base's).
+   */
+  folded: FoldedOps | null = null;
 
   constructor(
     /** PyTorch's class name, e.g. 'SigmoidBackward0', so printed tensors read like PyTorch's. */
@@ -62,7 +77,22 @@ export class Node {
   }
 
   /** Turns a node that stands for several ops into the last of them, with the others recorded behind it. */
-  protected unfold(): void {}
+  protected unfold(): void {
+    const folded = this.folded;
+    if (folded === null) return;
+    this.folded = null;
+    folded.unfold(this);
+  }
+
+  /**
+   * @internal Makes a node that stood for several ops the node of the last of them: its inputs, its backward
+   * function and what that reads (null for both once the node was released).
+   */
+  becomeOp(inputs: ReadonlyArray<Tensor | null>, backwardFn: SavedBackwardFn<unknown> | null, saved: unknown): void {
+    this.edgeList = inputs;
+    this.backwardFn = backwardFn;
+    this.saved = saved;
+  }
 
   get released(): boolean {
     return this.backwardFn === null;

@@ -19,7 +19,7 @@
 import { ADDED_TO_GRAD, leafGradBuffer } from '../autograd/engine.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { keepInputsNeedingGrad, recordNode } from '../autograd/record.js';
-import { Node } from '../autograd/node.js';
+import { type FoldedOps, Node, type SavedBackwardFn } from '../autograd/node.js';
 import { type DType, type Storage, allocate } from '../tensor/dtype.js';
 import { numelOf, sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -160,7 +160,11 @@ function runProgram(program: Program, x: Tensor): Tensor {
   }
   const y = new Tensor(result, program.shapes[last]);
   y.requiresGrad = true;
-  y.gradFn = new FusedChainNode(program, x, packed, y);
+  const chain = new FoldedChain(program, x, packed, y);
+  const node = new Node(program.name, program.params, fusedBackward as SavedBackwardFn<unknown>, chain);
+  node.borrowsGrad = true;
+  node.folded = chain;
+  y.gradFn = node;
   return y;
 }
 
@@ -312,30 +316,25 @@ function gradInto(program: Program, i: number, param: Tensor): Storage | null {
 }
 
 /**
- * The node of a fused chain. Its edges are the chain's parameters; its backward runs every stage's gradient in
- * reverse. `inputs` unfolds it into the separate ops' nodes first (see the file comment).
+ * What the node of a fused chain runs and keeps: its backward runs every stage's gradient in reverse, with the
+ * chain's parameters as the node's edges; `unfold` spells the chain out into the separate ops' nodes when someone
+ * looks at the node's `inputs` (see the file comment). The node itself is a plain Node (see `Node.folded`).
  */
-class FusedChainNode extends Node {
-  #unfolded = false;
-
+class FoldedChain implements FoldedOps {
   constructor(
     private readonly program: Program,
     private readonly input: Tensor,
     /** Every stage's output but the last's, at `program.offsets`. */
     private readonly packed: Packed,
     private readonly output: Tensor,
-  ) {
-    super(program.name, program.params, fusedBackward as (g: Tensor, saved: unknown) => ReadonlyArray<Tensor | null>, null);
-    this.saved = this;
-    this.borrowsGrad = true;
-  }
+  ) {}
 
   /** The chain's backward: the stages' gradients in reverse order, each as its op's backward computes it. */
   backwardStages(grad: Tensor): ReadonlyArray<Tensor | null> {
     const program = this.program;
     const generated = program.kernels?.backward ?? null;
-    if (generated !== null && chainCodegen.enabled && this.#gradsAllInto()) {
-      // (#gradsAllInto found every entry of gradInto, the `.grad` storages to add into, non-null)
+    if (generated !== null && chainCodegen.enabled && this.gradsAllInto()) {
+      // (gradsAllInto found every entry of gradInto, the `.grad` storages to add into, non-null)
       generated(grad.values(), this.input.values(), 0, this.packed, this.output.data, program.paramStorages, program.gradInto as Storage[]);
       chainCodegen.runs.backward++;
       return NOTHING_LEFT;
@@ -365,11 +364,11 @@ class FusedChainNode extends Node {
         if (gIn !== null) planInputGrad(plan, g, program.storages[k][0] as Storage, gIn, f32);
         // as convBackward with the plan: into .grad when it is there to add into, else a new gradient
         const gw = weight.requiresGrad ? planWeightGradient(plan, g, input, io, weight, gradInto(program, edge, weight)) : null;
-        if (gw !== ADDED_TO_GRAD) (results ??= this.#noResults())[edge] = gw;
+        if (gw !== ADDED_TO_GRAD) (results ??= this.noResults())[edge] = gw;
         if (bias !== null) {
           const into = bias.requiresGrad && biasAddsIntoGrad(plan.g) ? gradInto(program, edge + 1, bias) : null;
           const gb = bias.requiresGrad ? biasGradient(plan.g, g, bias, true, into) : null;
-          if (gb !== ADDED_TO_GRAD) (results ??= this.#noResults())[edge + 1] = gb;
+          if (gb !== ADDED_TO_GRAD) (results ??= this.noResults())[edge + 1] = gb;
         }
       } else if (gIn !== null) {
         if (kind === LEAKY) leakyReluGradInto(g, 0, input, io, gIn, n, program.slopes[k]);
@@ -384,7 +383,7 @@ class FusedChainNode extends Node {
    * Whether every parameter's gradient can be added into its `.grad` (then the interpreted backward would add them
    * all there too, and return nothing): their storages are then in `program.gradInto`.
    */
-  #gradsAllInto(): boolean {
+  private gradsAllInto(): boolean {
     const program = this.program;
     const params = program.params;
     for (let i = 0; i < params.length; i++) if (gradInto(program, i, params[i]) === null) return false;
@@ -392,15 +391,13 @@ class FusedChainNode extends Node {
   }
 
   /** An answer for every edge, each 'already added' until a stage says otherwise. */
-  #noResults(): Array<Tensor | null> {
+  private noResults(): Array<Tensor | null> {
     return new Array<Tensor | null>(this.program.params.length).fill(ADDED_TO_GRAD);
   }
 
-  protected override unfold(): void {
-    if (this.#unfolded) return;
-    this.#unfolded = true;
+  unfold(node: Node): void {
     const { program, packed } = this;
-    const released = this.released;
+    const released = node.released;
     const kinds = program.kinds;
     let current = this.input;
     for (let k = 0; k < kinds.length; k++) {
@@ -431,11 +428,9 @@ class FusedChainNode extends Node {
         saved = out;
       }
       if (last) {
-        // this node becomes the last op's own node
+        // the chain's node becomes the last op's own node
         keepInputsNeedingGrad(inputs);
-        this.edgeList = inputs;
-        this.backwardFn = released ? null : (fn as typeof this.backwardFn);
-        this.saved = released ? null : saved;
+        node.becomeOp(inputs, released ? null : (fn as SavedBackwardFn<unknown>), released ? null : saved);
       } else {
         recordNode(out, name, inputs, fn as (g: Tensor, saved: unknown) => ReadonlyArray<Tensor | null> | Tensor, saved);
         if (released) out.gradFn?.release();
@@ -445,6 +440,6 @@ class FusedChainNode extends Node {
   }
 }
 
-function fusedBackward(grad: Tensor, node: FusedChainNode): ReadonlyArray<Tensor | null> {
-  return node.backwardStages(grad);
+function fusedBackward(grad: Tensor, chain: FoldedChain): ReadonlyArray<Tensor | null> {
+  return chain.backwardStages(grad);
 }
