@@ -87,8 +87,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
   const x = input.values();
   const t = target.values();
   const per = allocate(input.dtype, x.length);
-  if (input.dtype === 'float32') bceLossF32(x, t, wts, per);
-  else bceLossF64(x, t, wts, per);
+  if (input.dtype === 'float32') bceLossF32(x, t, per);
+  else bceLossF64(x, t, per);
+  if (wts) weighLosses(per, wts);
   const out = reduceLoss(per, input.shape, reduction);
   if (!needsGrad(input, target)) return out;
   const saved: BceSaved = { input, target, x, t, wts, reduction };
@@ -107,35 +108,41 @@ const BCE_RANGE = 'binary_cross_entropy: all elements of input should be between
 // is an x so small that 1 − x rounds to 1: (−(+0)) − (−0) = +0 (log(x) < 0), which 0 − log(1 − x) also gives.
 // test/ops/loss-bce.test.ts compares both with the full formula, those edge cases included.
 
-function bceLossF32(x: Storage, t: Storage, wts: Float64Array | null, per: Storage): void {
+function bceLossF32(x: Storage, t: Storage, per: Storage): void {
   const f = Math.fround;
   for (let i = 0; i < x.length; i++) {
     const xi = x[i];
-    if (!(xi >= 0 && xi <= 1)) throw new RangeError(BCE_RANGE);
+    if (!(xi >= 0 && xi <= 1)) bceRangeError();
     const ti = t[i];
-    let v: number;
-    if (ti === 1) v = -Math.max(f(Math.log(xi)), -100);
-    else if (ti === 0) v = 0 - Math.max(f(Math.log(f(1 - xi))), -100);
-    else {
-      const log1mX = Math.max(f(Math.log(f(1 - xi))), -100);
-      const logX = Math.max(f(Math.log(xi)), -100);
-      v = f(f(f(ti - 1) * log1mX) - f(ti * logX));
-    }
-    per[i] = wts ? f(v * wts[i]) : v;
+    per[i] = ti === 1 ? -Math.max(f(Math.log(xi)), -100) : ti === 0 ? 0 - Math.max(f(Math.log(f(1 - xi))), -100) : bceTermF32(xi, ti);
   }
 }
 
-function bceLossF64(x: Storage, t: Storage, wts: Float64Array | null, per: Storage): void {
+function bceTermF32(xi: number, ti: number): number {
+  const f = Math.fround;
+  const log1mX = Math.max(f(Math.log(f(1 - xi))), -100);
+  const logX = Math.max(f(Math.log(xi)), -100);
+  return f(f(f(ti - 1) * log1mX) - f(ti * logX));
+}
+
+function bceLossF64(x: Storage, t: Storage, per: Storage): void {
   for (let i = 0; i < x.length; i++) {
     const xi = x[i];
-    if (!(xi >= 0 && xi <= 1)) throw new RangeError(BCE_RANGE);
+    if (!(xi >= 0 && xi <= 1)) bceRangeError();
     const ti = t[i];
-    let v: number;
-    if (ti === 1) v = -Math.max(Math.log(xi), -100);
-    else if (ti === 0) v = 0 - Math.max(Math.log(1 - xi), -100);
-    else v = (ti - 1) * Math.max(Math.log(1 - xi), -100) - ti * Math.max(Math.log(xi), -100);
-    per[i] = wts ? v * wts[i] : v;
+    per[i] = ti === 1 ? -Math.max(Math.log(xi), -100) : ti === 0 ? 0 - Math.max(Math.log(1 - xi), -100)
+      : (ti - 1) * Math.max(Math.log(1 - xi), -100) - ti * Math.max(Math.log(xi), -100);
   }
+}
+
+function bceRangeError(): never {
+  throw new RangeError(BCE_RANGE);
+}
+
+/** Each loss times its weight, rounded in the dtype (the losses are already the dtype's values). */
+function weighLosses(per: Storage, wts: Float64Array): void {
+  const r = per instanceof Float32Array ? Math.fround : (v: number) => v;
+  for (let i = 0; i < per.length; i++) per[i] = r(per[i] * wts[i]);
 }
 
 /** What binary_cross_entropy's backward reads. */
