@@ -54,11 +54,16 @@ describe('binary_cross_entropy with 0/1 targets: one log, the full formula\'s bi
     }
   });
 
-  it('weights multiply the one-log value as they did the full one', () => {
-    const xs = inputs('float32').slice(0, 64);
-    const weight = torch.tensor(xs.map((_, i) => (i % 7) - 3 + 0.37));
-    const got = binaryCrossEntropy(torch.tensor(xs), torch.ones([xs.length]), { reduction: 'none', weight }).toArray();
-    const w = weight.toArray();
-    xs.forEach((x, i) => expect(Object.is(got[i], Math.fround(fullFormula(x, 1, 'float32') * w[i]))).toBe(true));
+  it('weights multiply the one-log value as they did the full one, rounded in the dtype', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const r = dtype === 'float32' ? Math.fround : (v: number) => v;
+      const xs = inputs(dtype).slice(0, 64);
+      const weight = torch.tensor(xs.map((_, i) => (i % 7) - 3 + 0.37), { dtype });
+      const w = weight.toArray();
+      for (const target of [0, 1, 0.5]) {
+        const got = binaryCrossEntropy(torch.tensor(xs, { dtype }), torch.full([xs.length], target, { dtype }), { reduction: 'none', weight }).toArray();
+        xs.forEach((x, i) => expect(Object.is(got[i], r(fullFormula(x, target, dtype) * w[i]))).toBe(true));
+      }
+    }
   });
 });
