@@ -105,10 +105,14 @@ export class Tensor {
    * is exactly this tensor; callers that write must use `toStorage()` instead.
    */
   values(): Storage {
-    if (this.offset === 0 && this.data.length === this.#numel &&
-        (this.#strides === null || isContiguousLayout(this.shape, this.#strides))) {
-      return this.data;
-    }
+    // the usual case tested first, the rest out of line: ops call this on every input, and the smaller it is,
+    // the more of an op V8 inlines within its budget (the output tensor's constructor and node among them)
+    if (this.offset === 0 && this.#strides === null && this.data.length === this.#numel) return this.data;
+    return this.#otherValues();
+  }
+
+  #otherValues(): Storage {
+    if (this.offset === 0 && this.data.length === this.#numel && this.isDense) return this.data;
     return this.toStorage();
   }
 
