@@ -90,6 +90,14 @@ export class Sequential extends Module {
     return this.#names.map((name) => this.#layer(name))[Symbol.iterator]();
   }
 
+  /**
+   * Module.call, as Sequential's own: V8 keeps what it learns about a call site per function, and Module.call's
+   * `this.forward` meets every kind of module (too many for it to dispatch directly); here it meets one.
+   */
+  override call(input: Tensor): Tensor {
+    return this.forward(input);
+  }
+
   forward(input: Tensor): Tensor {
     const keys = this.#keys;
     const seen = this.#lastSeen;
