@@ -44,10 +44,10 @@ export interface SweepBenchResult {
   /** CPU seconds of the whole process, median over repeats: more with 2 workers is work that parallelism added. */
   cpuSeconds: { one: number; two: number };
   /**
-   * The machine's ceiling at the time: the same 1-vs-2 comparison for threads that only spin an arithmetic loop
-   * (no allocation, nothing shared), paired with each repeat. A sweep speed-up near this one is all the machine
-   * had to give; well below it would be the sweep's own serial work or contention. (Below 1 means 2 threads
-   * of this process got no more CPU than 1.)
+   * The machine's ceiling at the time: the same 1-vs-2 comparison for a fixed amount of spinning on an arithmetic
+   * loop (no allocation, nothing shared), done by 1 thread, then split between 2, paired with each repeat: 2 where
+   * the machine gives two full cores. A sweep speed-up near this one is all the machine had to give; well below it
+   * is the sweep's own serial work or contention.
    */
   controlSpeedups: number[];
   controlSpeedupMedian: number;
@@ -55,12 +55,19 @@ export interface SweepBenchResult {
   sameOutcomes: boolean;
 }
 
-/** The sweep timed: 2 learning rates × `seeds` seeds, evaluated at 20 and `epochs` epochs (as the CLI does). */
+/**
+ * The sweep timed: `npx torchlet sweep` with its defaults (5 learning rates × 20 seeds, 200 epochs each, evaluated
+ * at 20, 50, 100 and 200: 100 runs, 4 million steps), or, with --quick, 2 × 6 runs of 100 epochs. A sweep much
+ * shorter than the CLI's measures mostly each worker's start-up (loading and compiling the library, which every
+ * worker pays), not how the training runs share the cores.
+ */
 function benchConfig(quick: boolean): SweepConfig {
-  return {
-    lrs: [0.5, 1], epochs: [20, quick ? 40 : 100], seeds: Array.from({ length: quick ? 6 : 10 }, (_, i) => i),
-    optimizer: 'adadelta', shuffle: false, batchSize: 1,
-  };
+  return quick
+    ? { lrs: [0.5, 1], epochs: [20, 100], seeds: Array.from({ length: 6 }, (_, i) => i), optimizer: 'adadelta', shuffle: false, batchSize: 1 }
+    : {
+      lrs: [0.05, 0.1, 0.5, 1, 2], epochs: [20, 50, 100, 200], seeds: Array.from({ length: 20 }, (_, i) => i),
+      optimizer: 'adadelta', shuffle: false, batchSize: 1,
+    };
 }
 
 interface Timed { seconds: number; cpu: number; firstEpoch: number; outcomes: RunOutcome[] }
@@ -90,11 +97,11 @@ let acc = 0;
 for (let i = 0; i < workerData; i++) acc = (acc + i * 7) % 1000003;
 parentPort.postMessage(acc);`;
 
-/** Wall seconds for `threads` threads each spinning `n` iterations at once. */
+/** Wall seconds for `threads` threads sharing `n` iterations of spinning (each spins n / threads) at once. */
 async function spin(threads: number, n: number): Promise<number> {
   const start = performance.now();
   await Promise.all(Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
-    const w = new Worker(SPIN, { eval: true, workerData: n });
+    const w = new Worker(SPIN, { eval: true, workerData: Math.round(n / threads) });
     w.once('message', () => {
       void w.terminate();
       resolve();
@@ -109,7 +116,7 @@ const strip = (os: readonly RunOutcome[]) => JSON.stringify(os.map((o) => ({ ...
 export async function runSweepBench(quick: boolean): Promise<SweepBenchResult> {
   const config = benchConfig(quick);
   const tasks = sweepTasks(config);
-  const repeats = quick ? 3 : 5;
+  const repeats = 3;
   const load0 = loadavg()[0];
   const t0 = performance.now();
   const local = runTasks(tasks);
@@ -119,7 +126,8 @@ export async function runSweepBench(quick: boolean): Promise<SweepBenchResult> {
   const first1: number[] = [], first2: number[] = [], task1: number[] = [], task2: number[] = [];
   const cpu1: number[] = [], cpu2: number[] = [], cores1: number[] = [], cores2: number[] = [];
   const controlSpeedups: number[] = [];
-  // Half a second of spinning per thread: long enough to see the sharing of cores, short beside the sweeps.
+  // Half a second of spinning on one thread, a quarter on each of two: long enough to see the sharing of cores,
+  // short beside the sweeps. Both do the same work, as 1 and 2 workers do, so the two speed-ups compare.
   let spinN = 1e7;
   const probe = await spin(1, spinN);
   spinN = Math.round((spinN * 0.5) / Math.max(probe, 1e-3));

@@ -124,8 +124,12 @@ describe('through a real process (bin/torchlet.js)', () => {
   }, 60_000);
 
   function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return runWith([], ...args);
+  }
+
+  function runWith(nodeArgs: string[], ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, ['bin/torchlet.js', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+      execFile(process.execPath, [...nodeArgs, 'bin/torchlet.js', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       });
     });
@@ -152,5 +156,20 @@ describe('through a real process (bin/torchlet.js)', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('true  (all elements equal)');
+  });
+
+  it('loads the plotting libraries only to write a plot (they are most of a command\'s start-up)', async () => {
+    // a module hook that refuses vega, vega-lite and resvg: a command that imports them at start-up fails
+    const hook = join(dir, 'no-renderers.mjs');
+    writeFileSync(hook, "export async function resolve(s, c, next) { if (/^(vega|vega-lite|@resvg\\/resvg-js)$/.test(s)) throw new Error(`renderer loaded: ${s}`); return next(s, c); }\n");
+    const register = join(dir, 'register.mjs');
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hook}`).href)});\n`);
+    const flags = ['--import', register];
+    const plain = await runWith(flags, 'train', '--epochs', '1');
+    expect(plain.stderr).toBe('');
+    expect(plain.code).toBe(0);
+    const plotted = await runWith(flags, 'train', '--epochs', '1', '--plot', join(dir, 'loss.svg'));
+    expect(plotted.code).not.toBe(0);
+    expect(plotted.stderr).toMatch(/renderer loaded: (vega|vega-lite|@resvg\/resvg-js)/);
   });
 });

@@ -1,10 +1,8 @@
-import { Resvg } from '@resvg/resvg-js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 const FONT_DIR = '/usr/share/fonts/truetype/dejavu';
 const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf']
@@ -14,8 +12,25 @@ const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique
 export const PLOT_EXTENSIONS = ['.svg', '.png'] as const;
 export type PlotExtension = (typeof PLOT_EXTENSIONS)[number];
 
+/**
+ * vega, vega-lite and resvg, loaded on first use: loading them takes about a quarter of a second, which every
+ * command would otherwise pay at start-up, plot or not (and a sweep's start-up is time its workers cannot share).
+ */
+let renderers: Promise<{
+  vega: typeof import('vega');
+  compile: typeof import('vega-lite').compile;
+  Resvg: typeof import('@resvg/resvg-js').Resvg;
+}> | null = null;
+
+function loadRenderers() {
+  renderers ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')])
+    .then(([vega, vegaLite, resvg]) => ({ vega, compile: vegaLite.compile, Resvg: resvg.Resvg }));
+  return renderers;
+}
+
 /** Renders a Vega-Lite spec to SVG text headless (vega's View with no renderer: no canvas or browser needed). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, compile } = await loadRenderers();
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none', logLevel: vega.Error });
   try {
     return await view.toSVG();
@@ -31,6 +46,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 export async function renderPng(spec: TopLevelSpec, scale = 2): Promise<Uint8Array> {
   if (!Number.isFinite(scale) || scale <= 0) throw new RangeError(`scale must be a positive number, got ${scale}`);
   const svg = await renderSvg(spec);
+  const { Resvg } = await loadRenderers();
   const fontFiles = FONT_FILES.filter((f) => existsSync(f));
   const family = fontFiles.length > 0 ? 'DejaVu Sans' : undefined;
   const resvg = new Resvg(svg, {
