@@ -4,10 +4,10 @@
 //
 //   node scripts/bench-compare.mjs ../torchlet-before . [runs=8]
 //
-// Why separate processes: two versions imported into one process do not start equal. The module imported first
-// came out about 10% faster in a comparison of one version with itself, which is as large as most changes one
-// wants to measure. Each process reports the example loop's time as a ratio to the hand-written floor timed in
-// the same process; this prints every run and the medians, and B's median ratio over A's.
+// Why separate processes: two versions imported into one process may not start equal (the module imported first
+// came out about 10% faster in one round's comparison of one version with itself; scripts/bench-ab.mjs compares in
+// one process and runs both import orders to cancel that). Each process reports the example loop's time as a ratio
+// to the hand-written floor timed around it; this prints every run and the medians, and B's median ratio over A's.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
