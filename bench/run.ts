@@ -216,7 +216,12 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const t = results.tutorial;
   if (t) {
-    rows.push({ target: `tutorial ≤ ${TARGET_US} µs/step (200 epochs ≤ 0.1 s)`, measured: `${fmt(t.exampleUs)} µs (${fmt(t.exampleSeconds)} s)`, status: yesNo(t.exampleUs <= TARGET_US) });
+    // the machine's phase shows in the floor's own speed (0.23-0.26 µs/step in its fast phases, 0.40-0.44 in its slow ones)
+    rows.push({
+      target: `tutorial ≤ ${TARGET_US} µs/step (200 epochs ≤ 0.1 s)`,
+      measured: `${fmt(t.exampleUs)} µs (${fmt(t.exampleSeconds)} s) while the floor took ${fmt(t.floorUs)} µs`,
+      status: yesNo(t.exampleUs <= TARGET_US),
+    });
     rows.push({ target: `tutorial ≤ ${TARGET_RATIO}× the hand-written floor`, measured: `${fmt(t.ratio)}×`, status: yesNo(t.ratio <= TARGET_RATIO) });
   }
   for (const c of results.conv ?? []) {
