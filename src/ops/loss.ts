@@ -36,6 +36,12 @@ function reduceLoss(per: Storage, shape: readonly number[], reduction: Reduction
 
 const ALL_DIMS: readonly boolean[] = [true];
 
+/** reduceLoss(per, shape, 'mean') for a single loss (the tutorial's per-sample steps), its roundings included. */
+function meanOfOne(per: Storage): Tensor {
+  per[0] = (0 + per[0]) / 1;
+  return new Tensor(per, SCALAR_SHAPE);
+}
+
 /** The value the upstream gradient has at element i: one scalar for mean/sum, elementwise for 'none'. */
 function upstream(g: Storage, reduction: Reduction, i: number): number {
   return reduction === 'none' ? g[i] : g[0];
@@ -81,7 +87,10 @@ function elementWeights(op: string, weight: Tensor | null | undefined, shape: re
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: WeightedLossOptions = {}): Tensor {
   const op = 'binary_cross_entropy';
-  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  // the usual cases inline, the rest in calls that a training step never makes: V8 inlines by bytecode size within
+  // a budget, and what is left of it then goes to the output's tensor and node
+  const given = options.reduction;
+  const reduction = given === undefined || given === 'mean' ? 'mean' : checkReduction(op, given);
   checkTargetShape(op, input, target);
   const wts = options.weight ? elementWeights(op, options.weight, input.shape) : null;
   const x = input.values();
@@ -90,7 +99,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
   if (input.dtype === 'float32') bceLossF32(x, t, per);
   else bceLossF64(x, t, per);
   if (wts) weighLosses(per, wts);
-  const out = reduceLoss(per, input.shape, reduction);
+  const out = per.length === 1 && reduction === 'mean' ? meanOfOne(per) : reduceLoss(per, input.shape, reduction);
   if (!needsGrad(input, target)) return out;
   const saved: BceSaved = { input, target, x, t, wts, reduction };
   return recordSaved(out, 'BinaryCrossEntropyBackward0', [input, target], bceBackward, saved);
