@@ -216,7 +216,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const t = results.tutorial;
   if (t) {
-    // the machine's phase shows in the floor's own speed (0.23-0.26 µs/step in its fast phases, 0.40-0.44 in its slow ones)
+    // the machine's phase shows in the floor's own speed (0.23-0.26 µs/step in its fast phases, 0.40-0.46 in its slow ones)
     rows.push({
       target: `tutorial ≤ ${TARGET_US} µs/step (200 epochs ≤ 0.1 s)`,
       measured: `${fmt(t.exampleUs)} µs (${fmt(t.exampleSeconds)} s) while the floor took ${fmt(t.floorUs)} µs`,

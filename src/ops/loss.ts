@@ -98,7 +98,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
   const per = allocate(input.dtype, x.length);
   if (input.dtype === 'float32') bceLossF32(x, t, per);
   else bceLossF64(x, t, per);
-  if (wts) weighLosses(per, wts);
+  if (wts) weighLosses(per, wts, input.dtype);
   const out = per.length === 1 && reduction === 'mean' ? meanOfOne(per) : reduceLoss(per, input.shape, reduction);
   if (!needsGrad(input, target)) return out;
   const saved: BceSaved = { input, target, x, t, wts, reduction };
@@ -149,8 +149,8 @@ function bceRangeError(): never {
 }
 
 /** Each loss times its weight, rounded in the dtype (the losses are already the dtype's values). */
-function weighLosses(per: Storage, wts: Float64Array): void {
-  const r = per instanceof Float32Array ? Math.fround : (v: number) => v;
+function weighLosses(per: Storage, wts: Float64Array, dtype: DType): void {
+  const r = rounder(dtype);
   for (let i = 0; i < per.length; i++) per[i] = r(per[i] * wts[i]);
 }
 

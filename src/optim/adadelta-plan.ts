@@ -1,8 +1,8 @@
 /**
  * How one Adadelta parameter group is stepped, worked out when something changed and reused as long as nothing
  * did: which parameters have no gradient, which go to the WebAssembly kernel (src/optim/adadelta-simd.ts) and
- * which to the JavaScript loop, and for the kernel's, every storage, offset and length in flat arrays that only
- * ever hold float32 storages.
+ * which to the JavaScript loop, and for the kernel's, every storage, offset and length, one object per parameter
+ * (`Entry`) whose storages are all float32.
  *
  * Why: a step of the tutorial's four small parameters costs about as much in bookkeeping (Map and WeakMap
  * lookups, dtype and overlap checks, several passes over the slots, accesses that may meet a Float32Array or a
@@ -72,8 +72,9 @@ const BULK = 32;
 /**
  * One float32 parameter for the kernel: its slot and state record (whose identities show that nothing changed),
  * the storages and offsets the copies use (a replaced square_avg or acc_delta tensor shows as a replaced storage:
- * the update reads nothing else of it), and where its elements are in the kernel's planes. One object per parameter, its fields each of one type, rather than an
- * array per field: V8 then knows each storage's kind from the field and checks no array bounds to reach it.
+ * the update reads nothing else of it), and where its elements are in the kernel's planes. One object per
+ * parameter, its fields each of one type, rather than an array per field: V8 then knows each storage's kind from
+ * the field and checks no array bounds to reach it.
  */
 class Entry {
   readonly slot: Slot;
