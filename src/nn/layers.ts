@@ -4,7 +4,9 @@ import type { DType } from '../tensor/dtype.js';
 import { zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { conv2d } from '../ops/conv.js';
-import { ChainStage, fusedChain } from '../ops/fused-chain.js';
+import {
+  CHAIN_CONV, CHAIN_LEAKY, CHAIN_SIGMOID, ChainStage, fusedChain, fusedChainAgain, fusedChainSnapshot,
+} from '../ops/fused-chain.js';
 import { linear } from '../ops/linalg.js';
 import { maxPool2d } from '../ops/pool.js';
 import { flatten } from '../ops/view.js';
@@ -43,8 +45,12 @@ export class Sequential extends Module {
   #lastSeen: Module[] = [];
   // #names as property keys, array-index names as numbers: a numeric key skips the string-to-index conversion
   readonly #keys: Array<string | number> = [];
-  // the layers as the stages of a fused chain (src/ops/fused-chain.ts), refilled each call; one array per Sequential
+  // the layers as the stages of a fused chain (src/ops/fused-chain.ts), refilled by a call that finds a layer
+  // changed; one array per Sequential
   readonly #stages: ChainStage[] = [];
+  // what the chain's program was last checked against (fusedChainSnapshot), while the layers fuse: each call
+  // compares the layers with it, reading only, and the stages are filled and checked anew only on a difference
+  #snapshot: readonly ChainStage[] | null = null;
 
   constructor(...modules: Module[] | [ReadonlyMap<string, Module>]) {
     super();
@@ -99,10 +105,33 @@ export class Sequential extends Module {
   }
 
   forward(input: Tensor): Tensor {
+    const snapshot = this.#snapshot;
+    if (snapshot !== null) {
+      const y = this.#fusedAgain(input, snapshot);
+      if (y !== null) return y;
+    }
+    return this.#forwardLayers(input);
+  }
+
+  /** The chain run as last time, if every layer is still the one last seen and still matches its stage. */
+  #fusedAgain(input: Tensor, snapshot: readonly ChainStage[]): Tensor | null {
+    const keys = this.#keys;
+    const seen = this.#lastSeen;
+    const bag = this as unknown as Record<string | number, unknown>;
+    if (keys.length !== snapshot.length) return null;
+    for (let i = 0; i < keys.length; i++) {
+      const m = bag[keys[i]];
+      if (m !== seen[i] || !(m as Module).matchesChainStage(snapshot[i])) return null;
+    }
+    return fusedChainAgain(input, this.#stages, snapshot);
+  }
+
+  #forwardLayers(input: Tensor): Tensor {
     const keys = this.#keys;
     const seen = this.#lastSeen;
     const bag = this as unknown as Record<string | number, unknown>;
     const stages = this.#stages;
+    this.#snapshot = null;
     let fusable = keys.length > 1;
     for (let i = 0; i < keys.length; i++) {
       let m = bag[keys[i]];
@@ -116,7 +145,10 @@ export class Sequential extends Module {
     if (fusable) {
       if (stages.length !== keys.length) stages.length = keys.length;
       const y = fusedChain(input, stages);
-      if (y !== null) return y;
+      if (y !== null) {
+        this.#snapshot = fusedChainSnapshot(stages);
+        return y;
+      }
     }
     let y = input;
     for (let i = 0; i < keys.length; i++) y = seen[i].call(y);
@@ -186,6 +218,12 @@ export class Conv2d extends Module {
     const o = this.#options;
     if (o.stride === this.stride && o.padding === this.padding) return o;
     return (this.#options = { stride: this.stride, padding: this.padding });
+  }
+
+  override matchesChainStage(s: ChainStage): boolean {
+    const o = s.options;
+    return s.kind === CHAIN_CONV && this.forward === CONV2D_FORWARD && this.call === MODULE_CALL && s.weight === this.weight &&
+      s.bias === this.bias && o !== null && o.stride === this.stride && o.padding === this.padding;
   }
 
   override chainStage(): ChainStage | null {
@@ -260,6 +298,11 @@ export class LeakyReLU extends Module {
     this.#stage = ChainStage.leakyRelu(negativeSlope);
   }
 
+  override matchesChainStage(s: ChainStage): boolean {
+    return s.kind === CHAIN_LEAKY && this.forward === LEAKY_RELU_FORWARD && this.call === MODULE_CALL &&
+      s.negativeSlope === this.negativeSlope;
+  }
+
   override chainStage(): ChainStage | null {
     if (this.forward !== LEAKY_RELU_FORWARD) return null;
     this.#stage.negativeSlope = this.negativeSlope;
@@ -288,6 +331,10 @@ const SIGMOID_STAGE = ChainStage.sigmoid();
 
 export class Sigmoid extends Module {
   static readonly typeName = 'Sigmoid';
+
+  override matchesChainStage(s: ChainStage): boolean {
+    return s.kind === CHAIN_SIGMOID && this.forward === SIGMOID_FORWARD && this.call === MODULE_CALL;
+  }
 
   override chainStage(): ChainStage | null {
     return this.forward === SIGMOID_FORWARD ? SIGMOID_STAGE : null;

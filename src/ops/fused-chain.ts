@@ -36,6 +36,8 @@ import { type ConvPlan, planForward, planInputGrad } from './conv-tiny.js';
 const CONV = 0;
 const LEAKY = 1;
 const SIGMOID = 2;
+/** A stage's kind, as ChainStage.kind holds it (for a layer comparing itself with a stage it made). */
+export { CONV as CHAIN_CONV, LEAKY as CHAIN_LEAKY, SIGMOID as CHAIN_SIGMOID };
 
 /**
  * One layer of a chain, as a layer describes itself (nn's Conv2d, LeakyReLU and Sigmoid do, each keeping one
@@ -61,6 +63,11 @@ export class ChainStage {
 
   static sigmoid(): ChainStage {
     return new ChainStage(SIGMOID, null, null, null, 0);
+  }
+
+  /** A copy that nobody else writes (a program's record of the stages it was last checked against). */
+  copy(): ChainStage {
+    return new ChainStage(this.kind, this.weight, this.bias, this.options, this.negativeSlope);
   }
 }
 
@@ -103,6 +110,11 @@ interface Program {
   readonly kernels: ChainKernels | null;
   /** PyTorch's name of the last stage's node, which the fused node carries. */
   readonly name: string;
+  /**
+   * Copies of the stages as the program was last found valid for them (replaced, never written, when they differ):
+   * what `fusedChainAgain`'s caller compares its layers with.
+   */
+  snapshot: readonly ChainStage[];
 }
 
 /**
@@ -136,10 +148,65 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
     program = compile(x, stages);
     if (program === null) return null;
     programs.set(stages, program);
+  } else if (!sameStages(program.snapshot, stages)) {
+    program.snapshot = stages.map((s) => s.copy());
   }
   lastStages = stages;
   lastProgram = program;
   return runProgram(program, x);
+}
+
+/**
+ * The stages a chain's program was last found valid for (see Program.snapshot), after a `fusedChain(x, stages)`
+ * that fused; null when it did not.
+ */
+export function fusedChainSnapshot(stages: readonly ChainStage[]): readonly ChainStage[] | null {
+  const program = stages === lastStages ? lastProgram : (programs.get(stages) ?? null);
+  return program === null ? null : program.snapshot;
+}
+
+/**
+ * `fusedChain(x, stages)` for a caller that has checked that its layers still are `snapshot`, the stages as
+ * `fusedChainSnapshot(stages)` gave them (the same values, compared field by field): what the program was made
+ * for then is still so, and only what can change behind the stages' backs is checked here (the input, the
+ * parameters' storages and requiresGrad, the conv options' values). Null, having done nothing, where that is not
+ * enough: then call fusedChain.
+ */
+export function fusedChainAgain(x: Tensor, stages: readonly ChainStage[], snapshot: readonly ChainStage[]): Tensor | null {
+  const program = stages === lastStages ? lastProgram : (programs.get(stages) ?? null);
+  if (program === null || program.snapshot !== snapshot || !isGradEnabled() || x.requiresGrad || !inputsValid(program, x)) {
+    return null;
+  }
+  lastStages = stages;
+  lastProgram = program;
+  return runProgram(program, x);
+}
+
+/** The part of stillValid that does not depend on the stages' values (see fusedChainAgain). */
+function inputsValid(p: Program, x: Tensor): boolean {
+  if (x.dtype !== p.dtype || !sameShape(x.shape, p.inputShape)) return false;
+  const kinds = p.kinds;
+  for (let k = 0; k < kinds.length; k++) {
+    if (kinds[k] !== CONV) continue;
+    const w = p.weights[k] as Tensor;
+    const b = p.biases[k];
+    const storages = p.storages[k];
+    if (w.data !== storages[0] || !w.requiresGrad || (b !== null && (b.data !== storages[1] || !b.requiresGrad))) return false;
+    if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, p.snapshot[k].options as Conv2dOptions)) return false;
+  }
+  return true;
+}
+
+/** Whether `snapshot` holds the values of `stages`, field by field. */
+function sameStages(snapshot: readonly ChainStage[], stages: readonly ChainStage[]): boolean {
+  if (snapshot.length !== stages.length) return false;
+  for (let k = 0; k < stages.length; k++) {
+    const a = snapshot[k];
+    const b = stages[k];
+    if (a.kind !== b.kind || a.weight !== b.weight || a.bias !== b.bias || a.options !== b.options ||
+        !Object.is(a.negativeSlope, b.negativeSlope)) return false;
+  }
+  return true;
 }
 
 /**
@@ -294,7 +361,7 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   return {
     dtype, inputShape: x.shape.slice(), kinds, plans, weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
     gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
-    paramStorages: params.map((p) => p.data), kernels,
+    paramStorages: params.map((p) => p.data), kernels, snapshot: stages.map((s) => s.copy()),
   };
 }
 

@@ -258,3 +258,120 @@ describe('what is left to the ops gives the ops’ results', () => {
     expect(y.toArray()).toEqual(opByOp(seq, x64).toArray());
   });
 });
+
+// Once a Sequential's chain has run, each call only compares its layers with what the chain was last checked
+// against (Sequential.#fusedAgain, fusedChainAgain). Every change below happens after two fused calls, so it meets
+// that per-call check, and must take effect on the very next call exactly as the ops would compute it.
+describe('a change after the chain has run takes effect on the next call', () => {
+  const spec = specs[0];
+
+  /** Builds, runs the chain until it has run fused twice, applies `change`, then returns the next call's output and the ops'. */
+  const afterChange = (change: (seq: torch.nn.Sequential, x: Tensor) => Tensor | void, seed = 9) => {
+    const seq = build(spec, seed);
+    let x = inputs(spec, 1)[0];
+    seq.call(x); // (the first call runs the ops, which make the conv plans the chain needs)
+    expect(isFusedChain(seq.call(x))).toBe(true);
+    const before = seq.call(x);
+    expect(isFusedChain(before)).toBe(true);
+    x = change(seq, x) ?? x;
+    const after = seq.call(x);
+    return { before, after, expected: opByOp(seq, x), seq, x };
+  };
+
+  it('a weight whose values are written in place', () => {
+    const { before, after, expected } = afterChange((seq) => {
+      (seq.at(0) as torch.nn.Conv2d).weight.data[0] += 1;
+    });
+    expect(isFusedChain(after)).toBe(true);
+    expect(after.toArray()).not.toEqual(before.toArray());
+    expect(after.toArray()).toEqual(expected.toArray());
+  });
+  it('a bias replaced by another parameter', () => {
+    const { before, after, expected } = afterChange((seq) => {
+      const conv = seq.at(2) as torch.nn.Conv2d;
+      conv.bias = new nn.Parameter((conv.bias as Tensor).detach().add(0.5));
+    });
+    expect(after.toArray()).not.toEqual(before.toArray());
+    expect(after.toArray()).toEqual(expected.toArray());
+  });
+  it('a bias frozen (requiresGrad_(false)): left to the ops, and it gets no gradient', () => {
+    const { after, seq } = afterChange((s) => {
+      (s.at(2) as torch.nn.Conv2d).bias?.requiresGrad_(false);
+    });
+    expect(isFusedChain(after)).toBe(false);
+    after.sum().backward();
+    expect((seq.at(2) as torch.nn.Conv2d).bias?.grad).toBe(null);
+    expect((seq.at(2) as torch.nn.Conv2d).weight.grad).not.toBe(null);
+  });
+  it('a parameter whose storage was replaced (as Module.to re-homes it)', () => {
+    const { before, after, expected } = afterChange((seq) => {
+      const w = (seq.at(0) as torch.nn.Conv2d).weight;
+      w.data = Float32Array.from(w.data, (v) => -v);
+    });
+    expect(after.toArray()).not.toEqual(before.toArray());
+    expect(after.toArray()).toEqual(expected.toArray());
+  });
+  it('a stride pair changed in place (here: the second conv then meets PyTorch\'s size error)', () => {
+    expect(() => afterChange((seq) => {
+      (seq.at(0) as unknown as { stride: number[] }).stride[0] = 2;
+    })).toThrow(/Kernel size can't be greater than actual input size/);
+  });
+  it('a padding pair replaced by an equal one, then changed in place', () => {
+    const seq = build(spec, 9);
+    const x = inputs(spec, 1)[0];
+    seq.call(x);
+    const conv = seq.at(0) as unknown as { padding: number[] };
+    conv.padding = [0, 0];
+    const same = seq.call(x);
+    expect(isFusedChain(same)).toBe(true);
+    expect(seq.call(x).toArray()).toEqual(same.toArray());
+    conv.padding[1] = 1;
+    const y = seq.call(x);
+    expect(y.shape).toEqual([1, 1, 1, 3]);
+    expect(y.toArray()).toEqual(opByOp(seq, x).toArray());
+  });
+  it('a layer replaced, a layer appended, call overridden on an instance', () => {
+    const replaced = afterChange((seq) => {
+      seq.registerModule('3', new nn.LeakyReLU(0.2));
+    });
+    expect(replaced.after.gradFn?.name).toBe('LeakyReluBackward0');
+    expect(replaced.after.toArray()).toEqual(replaced.expected.toArray());
+    const appended = afterChange((seq) => {
+      seq.append(new nn.Sigmoid());
+    });
+    expect(appended.after.toArray()).toEqual(appended.expected.toArray());
+    const overridden = afterChange((seq) => {
+      const sig = seq.at(3);
+      sig.call = (t: Tensor) => torch.tanh(t);
+    });
+    expect(overridden.after.gradFn?.name).toBe('TanhBackward0');
+  });
+  it('an input of another shape, dtype or requiring grad', () => {
+    const shape = afterChange(() => torch.rand([1, 1, 4, 4]));
+    expect(shape.after.shape).toEqual([1, 1, 2, 2]);
+    expect(shape.after.toArray()).toEqual(shape.expected.toArray());
+    expect(() => afterChange((_, x) => x.to('float64'))).toThrow(/dtype|Double|float/i);
+    const needs = afterChange((_, x) => x.detach().requiresGrad_());
+    expect(isFusedChain(needs.after)).toBe(false);
+    needs.after.sum().backward();
+    expect(needs.x.grad).not.toBe(null);
+  });
+  it('a layer shared with a second Sequential whose other layers differ', () => {
+    const a = build(spec, 9);
+    const b = build(spec, 10);
+    b.registerModule('0', a.at(0));
+    const x = inputs(spec, 1)[0];
+    for (let k = 0; k < 3; k++) {
+      expect(a.call(x).toArray()).toEqual(opByOp(a, x).toArray());
+      expect(b.call(x).toArray()).toEqual(opByOp(b, x).toArray());
+    }
+    (a.at(0) as torch.nn.Conv2d).weight = new nn.Parameter((a.at(0) as torch.nn.Conv2d).weight.detach().mul(2));
+    expect(b.call(x).toArray()).toEqual(opByOp(b, x).toArray());
+    expect(a.call(x).toArray()).toEqual(opByOp(a, x).toArray());
+  });
+  it('under noGrad: nothing recorded', () => {
+    const { seq, x } = afterChange(() => {});
+    const y = torch.noGrad(() => seq.call(x));
+    expect(y.gradFn).toBe(null);
+  });
+});
