@@ -21,6 +21,7 @@ import type { Storage } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { AdadeltaState } from './adadelta.js';
 import { type Kernel, adadeltaSimd, adadeltaSimdCounts, reserve, simdKernel } from './adadelta-simd.js';
+import { type UnrolledRun, adadeltaUnrolled, unrolledRun } from './adadelta-unrolled.js';
 import type { Slot } from './optimizer.js';
 
 export class AdadeltaPlan {
@@ -162,6 +163,8 @@ class SimdBatch {
   private readonly elements: number;
   private readonly plane: number;
   private readonly kernel: Kernel;
+  /** The run written out as straight-line code (src/optim/adadelta-unrolled.ts), for a group small enough. */
+  private unrolled: UnrolledRun | null = null;
 
   private constructor(kernel: Kernel, elements: number) {
     this.kernel = kernel;
@@ -194,6 +197,7 @@ class SimdBatch {
       batch.entries.push(new Entry(slot, at));
       at += slot.n;
     }
+    batch.unrolled = unrolledRun(batch.entries, batch.plane);
     return batch;
   }
 
@@ -206,6 +210,19 @@ class SimdBatch {
     const kernel = this.kernel;
     const plane = this.plane;
     const m = kernel.floats;
+    const unrolled = this.unrolled;
+    if (unrolled !== null) {
+      const outcome = unrolled(entries, m, kernel.step, k, at, mode);
+      if (outcome < 0) return false;
+      adadeltaUnrolled.runs++;
+      if (outcome > 0) {
+        this.storeUnflagged();
+        return true;
+      }
+      this.redo = null;
+      adadeltaSimdCounts.stepped += entries.length;
+      return true;
+    }
     for (let j = 0; j < entries.length; j++) {
       const entry = entries[j];
       if (!entry.current()) return false;

@@ -9,6 +9,7 @@ import * as torch from '../../src/index.js';
 import { Tensor } from '../../src/index.js';
 import type { AdadeltaOptions } from '../../src/optim/index.js';
 import { adadeltaSimd, adadeltaSimdCounts } from '../../src/optim/adadelta-simd.js';
+import { adadeltaUnrolled } from '../../src/optim/adadelta-unrolled.js';
 import { fmaF32 } from '../../src/optim/fma.js';
 import type { Storage } from '../../src/tensor/dtype.js';
 import { stream } from '../helpers/stream.js';
@@ -20,6 +21,8 @@ const MAX_F32 = 3.4028234663852886e38;
 afterEach(() => {
   adadeltaSimd.enabled = true;
   adadeltaSimd.maxBytes = 64 << 20;
+  adadeltaUnrolled.enabled = true;
+  adadeltaUnrolled.evalRefused = false;
 });
 
 /** Every word of a storage: float32 as its 32 bits, float64 as its two 32-bit halves. */
@@ -480,5 +483,126 @@ describe('where the kernel steps aside', () => {
       validate.mockRestore();
       vi.resetModules();
     }
+  });
+});
+
+/**
+ * Runs `body` with small groups' kernel runs written out as straight-line code (src/optim/adadelta-unrolled.ts) and
+ * then with the loops; returns both outcomes and how often straight-line code ran in each.
+ */
+function unrolledAndLoops(body: () => Outcome): { unrolled: Outcome; loops: Outcome; runs: number; loopRuns: number } {
+  const at0 = adadeltaUnrolled.runs;
+  const unrolled = body();
+  const runs = adadeltaUnrolled.runs - at0;
+  adadeltaUnrolled.enabled = false;
+  const at1 = adadeltaUnrolled.runs;
+  const loops = body();
+  adadeltaUnrolled.enabled = true;
+  return { unrolled, loops, runs, loopRuns: adadeltaUnrolled.runs - at1 };
+}
+
+describe('a small group\'s run written out as straight-line code = the loops, bit for bit', () => {
+  const ordinary = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed + i * 1.7) * 0.5);
+  it('the tutorial\'s parameters over 2,000 steps', () => {
+    const tutorial = [4, 1, 4, 1].map((n) => ({ n, f64: false }));
+    const r = unrolledAndLoops(() => train([{ params: tutorial, options: { lr: 0.5 } }], 7, 2000, 0));
+    expect(r.unrolled).toEqual(r.loops);
+    expect(r.runs).toBe(2000);
+    expect(r.loopRuns).toBe(0);
+  });
+
+  it('random groups with special values, fresh gradient tensors and state written between steps', () => {
+    let runs = 0;
+    const group = fc.record({
+      params: fc.array(fc.record({ n: fc.integer({ min: 1, max: 20 }), f64: fc.integer({ min: 0, max: 5 }).map((k) => k === 0) }), {
+        minLength: 1, maxLength: 6,
+      }),
+      options: fc.record({
+        lr: fc.constantFrom(0.5, 1, 1e-3, 1e30),
+        rho: fc.constantFrom(0.9, 0, 1, 0.123),
+        eps: fc.constantFrom(1e-6, 0, 1e-40),
+        weightDecay: fc.constantFrom(0, 0.1, 1e-50),
+        maximize: fc.boolean(),
+      }),
+    });
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 1, maxLength: 2 }), fc.integer({ min: 1, max: 2 ** 31 }), fc.constantFrom(0, 0.05),
+        (groups, seed, special) => {
+          const r = unrolledAndLoops(() => train(groups, seed, 12, special, wordsNaNAsNaN));
+          expect(r.unrolled).toEqual(r.loops);
+          runs += r.runs;
+        }),
+      { numRuns: 150 },
+    );
+    expect(runs).toBeGreaterThan(500);
+  });
+
+  it('parameters and gradients that are views at an offset; a storage, a state tensor and a state storage replaced between steps', () => {
+    const run = () => {
+      const data = Float32Array.from(ordinary(12, 1));
+      const grads = Float32Array.from(ordinary(12, 2));
+      const a = new Tensor(data, [3], undefined, 2, true);
+      const b = new Tensor(data, [4], undefined, 7, true);
+      const c = torch.tensor(ordinary(2, 3)).requiresGrad_();
+      const opt = new Adadelta([a, b, c], { lr: 0.5 });
+      a.grad = new Tensor(grads, [3], undefined, 9);
+      b.grad = new Tensor(grads, [4], undefined, 1);
+      c.grad = torch.tensor(ordinary(2, 4));
+      for (let t = 0; t < 6; t++) {
+        if (t === 3) c.data = Float32Array.from(c.data, (v) => v * 2);
+        if (t === 4) (opt.paramState(a) as { squareAvg: Tensor }).squareAvg = torch.tensor(ordinary(3, 5).map(Math.abs));
+        if (t === 5) (opt.paramState(b)?.accDelta as Tensor).data = Float32Array.from(ordinary(4, 6), Math.abs);
+        opt.step();
+        for (let i = 0; i < grads.length; i++) grads[i] = Math.cos(grads[i] * 3 + t) * 0.2;
+      }
+      return { ...outcome(opt, [a, b, c]), storage: [words(data), words(grads), words(c.data)] } as Outcome;
+    };
+    const r = unrolledAndLoops(run);
+    expect(r.unrolled).toEqual(r.loops);
+    expect(r.runs).toBe(6);
+  });
+
+  it('groups too large to write out use the loops', () => {
+    const r = unrolledAndLoops(() => train([{ params: [{ n: 17, f64: false }], options: {} }], 5, 3, 0));
+    expect(r.unrolled).toEqual(r.loops);
+    expect(r.runs).toBe(0);
+    const many = Array.from({ length: 5 }, () => ({ n: 16, f64: false }));
+    expect(unrolledAndLoops(() => train([{ params: many, options: {} }], 6, 3, 0)).runs).toBe(0);
+  });
+
+  it('a page that forbids eval (new Function throws EvalError): the loops, once and for all', () => {
+    // views at offsets no other test uses, so that this group's code is not already made (it is kept by source)
+    const run = () => {
+      const data = Float32Array.from(ordinary(1300, 1));
+      const grads = Float32Array.from(ordinary(900, 2));
+      const a = new Tensor(data, [2], undefined, 1234, true);
+      const b = new Tensor(data, [3], undefined, 1111, true);
+      const opt = new Adadelta([a, b], { lr: 0.5 });
+      a.grad = new Tensor(grads, [2], undefined, 777);
+      b.grad = new Tensor(grads, [3], undefined, 888);
+      for (let t = 0; t < 5; t++) opt.step();
+      return outcome(opt, [a, b]);
+    };
+    const realFunction = globalThis.Function;
+    let attempts = 0;
+    globalThis.Function = function refusing(): never {
+      attempts++;
+      throw new EvalError("Refused to evaluate a string as JavaScript because 'unsafe-eval' is not an allowed source");
+    } as unknown as FunctionConstructor;
+    const at0 = adadeltaUnrolled.runs;
+    let refused: Outcome;
+    try {
+      refused = run();
+      train([{ params: [{ n: 11, f64: false }], options: {} }], 9, 2, 0); // another group: not tried again
+    } finally {
+      globalThis.Function = realFunction;
+    }
+    expect(attempts).toBe(1);
+    expect(adadeltaUnrolled.evalRefused).toBe(true);
+    expect(adadeltaUnrolled.runs).toBe(at0);
+    adadeltaUnrolled.evalRefused = false;
+    const r = unrolledAndLoops(run);
+    expect(r.runs).toBe(5);
+    expect(r.unrolled).toEqual(refused);
   });
 });
