@@ -5,7 +5,7 @@ import { fmaF32, fmaF64 } from './fma.js';
 import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
   Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
-  zerosLikeParam,
+  writesOf, zerosLikeParam,
 } from './optimizer.js';
 
 export interface AdadeltaOptions {
@@ -31,6 +31,11 @@ export interface AdadeltaState {
   accDelta: Tensor;
 }
 
+/**
+ * Whether a step may take the shortcut (see Adadelta.step; tests switch it off to compare), and how many steps did.
+ */
+export const adadeltaShortcut = { enabled: true, taken: 0 };
+
 const SPECS: readonly OptionSpec[] = [
   spec.f('lr'), spec.f('rho'), spec.f('eps'), spec.i('weight_decay'), spec.b('maximize'), spec.c('foreach', null),
 ];
@@ -49,6 +54,10 @@ const SPECS: readonly OptionSpec[] = [
 export class Adadelta extends Optimizer<AdadeltaOptions> {
   /** Per parameter group, by index: how it was last stepped (see AdadeltaPlan). */
   private plans: Array<AdadeltaPlan | undefined> = [];
+  /** Per parameter group, by index: the slots the last step was given. */
+  private lastSlots: Array<readonly Slot[] | undefined> = [];
+  /** What the last step of a one-group optimiser leaves for the next one to check instead of replanning (see step). */
+  private shortcut: Shortcut | null = null;
 
   constructor(params: ParamsInput<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
     const lr = options.lr ?? 1.0;
@@ -60,6 +69,59 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     if (!(0 <= eps)) throw new RangeError(`Invalid epsilon value: ${eps}`);
     if (!(0 <= weightDecay)) throw new RangeError(`Invalid weight_decay value: ${weightDecay}`);
     super(params, { lr, rho, eps, weightDecay, maximize: options.maximize ?? false });
+  }
+
+  /**
+   * One step, as Optimizer.step takes it. When the last step was of the same single group (the same parameters,
+   * state map and options), its slots, plan and scalars still stand, and only the plan's own checks run before the
+   * update (AdadeltaPlan.run; should they fail, nothing was written and the full step follows).
+   */
+  override step(closure?: () => Tensor): Tensor | undefined {
+    const s = this.shortcut;
+    if (closure === undefined && s !== null && this.shortcutHolds(s)) {
+      const rest = s.plan.run(s.k, RHO_F, s.mode);
+      if (rest !== null) {
+        if (rest.length !== 0) adadeltaGroup(rest, s.k, s.decay, s.maximize);
+        adadeltaShortcut.taken++;
+        return undefined;
+      }
+    }
+    this.shortcut = null;
+    const loss = super.step(closure);
+    this.shortcut = this.makeShortcut();
+    return loss;
+  }
+
+  /** Whether the optimiser is as the shortcut saw it: same group, parameters, state map and options. */
+  private shortcutHolds(s: Shortcut): boolean {
+    const group = s.group;
+    if (this.paramGroups !== s.groups || s.groups.length !== 1 || s.groups[0] !== group || group.params !== s.params) return false;
+    if (this.state !== s.state || writesOf(s.state) !== s.writes) return false;
+    if (group.lr !== s.lr || group.rho !== s.rho || group.eps !== s.eps || group.weightDecay !== s.weightDecay || group.maximize !== s.maximize) {
+      return false;
+    }
+    const params = s.params;
+    const slots = s.slots;
+    if (params.length !== slots.length) return false;
+    for (let j = 0; j < slots.length; j++) if (slots[j].param !== params[j]) return false;
+    return true;
+  }
+
+  /** After a full step: the shortcut for the next one, where there is a single group and it was planned. */
+  private makeShortcut(): Shortcut | null {
+    const groups = this.paramGroups;
+    const plan = this.plans[0];
+    const slots = this.lastSlots[0];
+    const state = this.state;
+    if (!adadeltaShortcut.enabled || groups.length !== 1 || plan === undefined || slots === undefined || plan.slots !== slots) return null;
+    const group = groups[0];
+    const k = Float64Array.from(scalars(group));
+    const decay = group.weightDecay !== 0;
+    const mode = (decay ? MODE_DECAY : 0) | (group.maximize ? MODE_MAXIMIZE : 0);
+    return {
+      groups, group, params: group.params, slots, state, writes: writesOf(state), plan, k, mode, decay, lr: group.lr, rho: group.rho,
+      eps: group.eps, weightDecay: group.weightDecay, maximize: group.maximize,
+    };
   }
 
   /** The live state of `param` (undefined before its first step with a gradient), typed: `optimizer.state[p]`. */
@@ -83,6 +145,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     const decay = group.weightDecay !== 0;
     const maximize = group.maximize;
     const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
+    this.lastSlots[index] = slots;
     const plan = this.plans[index];
     let rest = plan !== undefined && plan.slots === slots ? plan.run(k, RHO_F, mode) : null;
     // stale or missing: nothing was written, the step starts over as a first step would
@@ -110,6 +173,26 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     checkBuffer('Adadelta', param, s, 'squareAvg');
     checkBuffer('Adadelta', param, s, 'accDelta');
   }
+}
+
+/** See Adadelta.step: what a step of a one-group optimiser found, and the scalars it computed from the options. */
+interface Shortcut {
+  readonly groups: ReadonlyArray<ParamGroup<AdadeltaOptions>>;
+  readonly group: ParamGroup<AdadeltaOptions>;
+  readonly params: readonly Tensor[];
+  readonly slots: readonly Slot[];
+  readonly state: Map<Tensor, ParamState>;
+  readonly writes: number;
+  readonly plan: AdadeltaPlan;
+  /** The scalars (as `scalars` computes them) from the options below, and the kernel's mode. */
+  readonly k: Float64Array;
+  readonly mode: number;
+  readonly decay: boolean;
+  readonly lr: number;
+  readonly rho: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly maximize: boolean;
 }
 
 function initState(p: Tensor): ParamState {

@@ -114,7 +114,7 @@ class StateMap extends Map<Tensor, ParamState> {
 }
 
 /** The write count of a state map; NaN (equal to nothing) for a plain Map a user assigned, which never caches. */
-function writesOf(map: Map<Tensor, ParamState>): number {
+export function writesOf(map: Map<Tensor, ParamState>): number {
   return map instanceof StateMap ? map.writes : NaN;
 }
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
 import { Tensor } from '../../src/index.js';
 import { adadeltaSimd, adadeltaSimdCounts } from '../../src/optim/adadelta-simd.js';
+import { adadeltaShortcut } from '../../src/optim/adadelta.js';
 import type { AdadeltaState } from '../../src/optim/index.js';
 
 const { Adadelta } = torch.optim;
@@ -15,6 +16,7 @@ type Opt = InstanceType<typeof Adadelta>;
 afterEach(() => {
   adadeltaSimd.enabled = true;
   adadeltaSimd.maxBytes = 64 << 20;
+  adadeltaShortcut.enabled = true;
 });
 
 const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 3.1 + i * 1.7) * 0.5);
@@ -75,25 +77,36 @@ function run(change: (ps: Tensor[], opt: Opt, t: number) => Tensor[] | void): Ou
 }
 
 /**
- * Runs `change` on the kernel and off it; the numbers must agree bit for bit (Object.is: -0 and NaN too). By
- * default the kernel must have stepped 4 parameters at the last step; `stepped` gives the count for every step.
+ * Runs `change` on the kernel and off it, and on the kernel without Adadelta.step's shortcut (see there); the numbers
+ * must agree bit for bit (Object.is: -0 and NaN too) with a run that has neither. By default the kernel must have
+ * stepped 4 parameters at the last step; `stepped` gives the count for every step. Returns how many steps took the
+ * shortcut in the first run.
  */
-function expectSame(change: (ps: Tensor[], opt: Opt, t: number) => Tensor[] | void, stepped?: number[]): void {
-  adadeltaSimd.enabled = true;
+function expectSame(change: (ps: Tensor[], opt: Opt, t: number) => Tensor[] | void, stepped?: number[]): number {
+  const taken = adadeltaShortcut.taken;
   const on = run(change);
+  const shortcuts = adadeltaShortcut.taken - taken;
   adadeltaSimd.enabled = false;
   const off = run(change);
+  adadeltaShortcut.enabled = false;
+  const plain = run(change);
   adadeltaSimd.enabled = true;
-  expect(on.numbers.length).toBe(off.numbers.length);
-  const differing = on.numbers.flatMap((v, i) => (Object.is(v, off.numbers[i]) ? [] : [[i, v, off.numbers[i]]]));
-  expect(differing).toEqual([]);
+  const onPlain = run(change);
+  adadeltaShortcut.enabled = true;
+  for (const other of [on, off, onPlain]) {
+    expect(other.numbers.length).toBe(plain.numbers.length);
+    const differing = other.numbers.flatMap((v, i) => (Object.is(v, plain.numbers[i]) ? [] : [[i, v, plain.numbers[i]]]));
+    expect(differing).toEqual([]);
+  }
+  expect(onPlain.stepped).toEqual(on.stepped);
   if (stepped === undefined) expect(on.stepped[7]).toBe(4);
   else expect(on.stepped).toEqual(stepped);
+  return shortcuts;
 }
 
 describe('the Adadelta plan notices every change between steps', () => {
-  it('nothing changed: the plan is reused, step after step', () => {
-    expectSame(() => undefined);
+  it('nothing changed: the plan is reused, step after step (all but the first through the shortcut)', () => {
+    expect(expectSame(() => undefined)).toBe(7);
   });
 
   it('a gradient tensor replaced', () => {
