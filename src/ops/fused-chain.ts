@@ -75,9 +75,16 @@ export class ChainStage {
 interface Program {
   readonly dtype: DType;
   readonly inputShape: readonly number[];
+  /**
+   * The last input's shape array found equal to inputShape: a shape array is never written after its tensor is made,
+   * and the rows of an iterated tensor (and what `.to()` makes of them) share one, so most calls compare identities.
+   */
+  shapeSeen: readonly number[];
   readonly kinds: readonly number[];
   /** Per stage: its conv plan (conv stages), else null. */
   readonly plans: ReadonlyArray<ConvPlan<Geometry> | null>;
+  /** The conv stages' indices. */
+  readonly convStages: readonly number[];
   readonly weights: ReadonlyArray<Tensor | null>;
   readonly biases: ReadonlyArray<Tensor | null>;
   /** Per stage: the weight's and bias's storages when compiled (a parameter moved by Module.to() gets new ones). */
@@ -182,16 +189,26 @@ export function fusedChainAgain(x: Tensor, stages: readonly ChainStage[], snapsh
   return runProgram(program, x);
 }
 
-/** The part of stillValid that does not depend on the stages' values (see fusedChainAgain). */
+/**
+ * The part of stillValid that does not depend on the stages' values (see fusedChainAgain): the input's dtype and
+ * shape, every parameter's storage and requiresGrad, the conv options' values. In flat loops over the program's
+ * own arrays: it runs on every training step.
+ */
 function inputsValid(p: Program, x: Tensor): boolean {
-  if (x.dtype !== p.dtype || !sameShape(x.shape, p.inputShape)) return false;
-  const kinds = p.kinds;
-  for (let k = 0; k < kinds.length; k++) {
-    if (kinds[k] !== CONV) continue;
-    const w = p.weights[k] as Tensor;
-    const b = p.biases[k];
-    const storages = p.storages[k];
-    if (w.data !== storages[0] || !w.requiresGrad || (b !== null && (b.data !== storages[1] || !b.requiresGrad))) return false;
+  if (x.dtype !== p.dtype) return false;
+  if (x.shape !== p.shapeSeen) {
+    if (!sameShape(x.shape, p.inputShape)) return false;
+    p.shapeSeen = x.shape;
+  }
+  const params = p.params;
+  const storages = p.paramStorages;
+  for (let i = 0; i < params.length; i++) {
+    const t = params[i];
+    if (t.data !== storages[i] || !t.requiresGrad) return false;
+  }
+  const convs = p.convStages;
+  for (let j = 0; j < convs.length; j++) {
+    const k = convs[j];
     if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, p.snapshot[k].options as Conv2dOptions)) return false;
   }
   return true;
@@ -359,7 +376,7 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   });
   const kernels = generateChainKernels({ dtype, stages: stageCodes, inputSize: numelOf(x.shape), sizes, offsets });
   return {
-    dtype, inputShape: x.shape.slice(), kinds, plans, weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
+    dtype, inputShape: x.shape.slice(), shapeSeen: x.shape, kinds, plans, convStages: kinds.flatMap((kind, k) => (kind === CONV ? [k] : [])), weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
     gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
     paramStorages: params.map((p) => p.data), kernels, snapshot: stages.map((s) => s.copy()),
   };
