@@ -199,7 +199,8 @@ function bceInputGradF32(gv: Storage, x: Storage, t: Storage, wts: Float64Array 
     const xi = x[i];
     let v = f(f(upstream(gv, reduction, i) * f(xi - t[i])) / Math.max(f(f(1 - xi) * xi), eps));
     if (wts) v = f(v * wts[i]);
-    gi[i] = reduction === 'mean' ? f(v / n) : v;
+    // ÷1 leaves every value as it is (−0, ±∞ and NaN too), so a single loss's mean skips a full-latency division
+    gi[i] = reduction === 'mean' && n !== 1 ? f(v / n) : v;
   }
 }
 
@@ -209,7 +210,7 @@ function bceInputGradF64(gv: Storage, x: Storage, t: Storage, wts: Float64Array 
     const xi = x[i];
     let v = (upstream(gv, reduction, i) * (xi - t[i])) / Math.max((1 - xi) * xi, 1e-12);
     if (wts) v = v * wts[i];
-    gi[i] = reduction === 'mean' ? v / n : v;
+    gi[i] = reduction === 'mean' && n !== 1 ? v / n : v;
   }
 }
 
