@@ -7,7 +7,8 @@
  *
  * The generated code must give the interpreted kernels' numbers bit for bit, so it copies their arithmetic
  * exactly: the same terms in the same order, accumulators starting at the literal `0` (`0 + -0` is +0, which
- * `f(-0)` would not give), float32 rounded with Math.fround exactly where the kernels round — including every
+ * `f(-0)` would not give; where the kernels add such a sum to another from 0, the addition changes nothing and is
+ * left out, see `adder`), float32 rounded with Math.fround exactly where the kernels round — including every
  * place where they round only by storing into a Float32Array, since the generated code keeps those values in
  * locals — and float64 never rounded. A parameter's gradient is added into its `.grad` with `+=` as
  * planWeightGradient / biasGradient do (the store into a Float32Array rounds the same way).
@@ -50,27 +51,27 @@
  *   const weight2 = p[2];
  *   const w2_0 = weight2[0];
  *   …
- *   const g1_0 = f(0 + f(0 + w2_0 * g2_0));
+ *   const g1_0 = f(0 + w2_0 * g2_0);
  *   …
- *   const g1_3 = f(0 + f(0 + w2_3 * g2_0));
+ *   const g1_3 = f(0 + w2_3 * g2_0);
  *   const weightGrad2 = grads[2];
  *   const s1_0 = packed[4];
  *   …
- *   weightGrad2[0] += f(0 + f(0 + g2_0 * s1_0));
+ *   weightGrad2[0] += f(0 + g2_0 * s1_0);
  *   …
  *   const biasGrad2 = grads[3];
- *   biasGrad2[0] += f(0 + f(0 + g2_0));
+ *   biasGrad2[0] += f(0 + g2_0);
  *   const s0_0 = packed[0];
  *   const g0_0 = s0_0 > 0 ? g1_0 : f(g1_0 * 0.009999999776482582);
  *   …
  *   const weightGrad0 = grads[0];
  *   const x0 = x[xo];
  *   …
- *   weightGrad0[0] += f(0 + f(f(f(f(0 + g0_0 * x0) + g0_1 * x1) + g0_2 * x3) + g0_3 * x4));
+ *   weightGrad0[0] += f(f(f(f(0 + g0_0 * x0) + g0_1 * x1) + g0_2 * x3) + g0_3 * x4);
  *   …
- *   weightGrad0[3] += f(0 + f(f(f(f(0 + g0_0 * x4) + g0_1 * x5) + g0_2 * x7) + g0_3 * x8));
+ *   weightGrad0[3] += f(f(f(f(0 + g0_0 * x4) + g0_1 * x5) + g0_2 * x7) + g0_3 * x8);
  *   const biasGrad0 = grads[1];
- *   biasGrad0[0] += f(0 + f(f(f(f(0 + g0_0) + f(0 + g0_1)) + f(0 + g0_2)) + f(0 + g0_3)));
+ *   biasGrad0[0] += f(f(f(f(0 + g0_0) + f(0 + g0_1)) + f(0 + g0_2)) + f(0 + g0_3));
  *
  * float64 writes the same without `f(…)`: `const s0_0 = 0 + w0_0 * x0 + w0_1 * x1 + w0_2 * x3 + w0_3 * x4 + b0_0;`.
  * (`chainSources` returns the full text for any chain.)
@@ -217,10 +218,23 @@ function literal(v: number): string {
  * `a + b` in the dtype: rounded for float32. For float64, `+` is left-associative, so a sum on the left needs no
  * parentheses and one on the right does. The sum of two literal zeros (the empty partial sums of sumAll's lanes) is
  * written as the +0 it is.
+ *
+ * `0 + s`, where s is a sum this adder made from the literal 0, is written as s: such a sum is never -0 (a sum is
+ * -0 only when both addends are, and the first accumulator starts at +0), and for any other value v of the dtype
+ * `0 + v` is v, rounding included (∞ and NaN too). The kernels add a sum from 0 into another sum from 0 wherever a
+ * stage has a single term per column or sample (every conv gradient of the tutorial's chain), and each such addition
+ * left out is a rounding less on a chain of dependent operations.
  */
 function adder(f32: boolean): (a: string, b: string) => string {
-  if (f32) return (a, b) => (a === '0' && b === '0' ? '0' : `f(${a} + ${b})`);
-  return (a, b) => (a === '0' && b === '0' ? '0' : `${a} + ${b.includes(' + ') ? `(${b})` : b}`);
+  const sums = new Set<string>(); // what this adder returned for a sum started at the literal 0
+  const plus = f32 ? (a: string, b: string) => `f(${a} + ${b})` : (a: string, b: string) => `${a} + ${b.includes(' + ') ? `(${b})` : b}`;
+  return (a, b) => {
+    if (a === '0' && b === '0') return '0';
+    if (a === '0' && sums.has(b)) return b;
+    const sum = plus(a, b);
+    if (a === '0' || sums.has(a)) sums.add(sum);
+    return sum;
+  };
 }
 
 /** Lines of a function body, and the locals already declared (each value is loaded once, where first needed). */

@@ -424,7 +424,17 @@ describe('the generated source', () => {
     expect(sources.forward).toContain('const s1_0 = s0_0 > 0 ? s0_0 : f(s0_0 * 0.009999999776482582);');
     expect(sources.forward).toContain('const s3_0 = f(1 / f(1 + f(Math.exp(-s2_0))));');
     expect(sources.backward).toContain('const g2_0 = f(f(g3_0 * f(1 - s3_0)) * s3_0);');
-    expect(sources.backward).toContain('biasGrad0[0] += f(0 + f(f(f(f(0 + g0_0) + f(0 + g0_1)) + f(0 + g0_2)) + f(0 + g0_3)));');
+    expect(sources.backward).toContain('const g1_0 = f(0 + w2_0 * g2_0);');
+    expect(sources.backward).toContain('weightGrad0[0] += f(f(f(f(0 + g0_0 * x0) + g0_1 * x1) + g0_2 * x3) + g0_3 * x4);');
+    expect(sources.backward).toContain('biasGrad0[0] += f(f(f(f(0 + g0_0) + f(0 + g0_1)) + f(0 + g0_2)) + f(0 + g0_3));');
     for (const line of [...sources.forward.split('\n'), ...sources.backward.split('\n')]) expect(line.split(';').length).toBe(2);
+  });
+
+  it('adds a sum from 0 to 0 by leaving the addition out (it is never -0), and a single term by writing it', () => {
+    // the kernels' `0 + (0 + a) + b` for a sum, and `0 + a` for a term that may be -0 (then the result is +0)
+    expect(sumAllExpression(['a', 'b', 'c'], true)).toBe('f(f(f(0 + a) + b) + c)');
+    expect(sumAllExpression(['a'], true)).toBe('f(0 + a)');
+    expect(sumAllExpression(['a', 'b'], false)).toBe('0 + a + b');
+    expect(sumAllExpression(['a'], false)).toBe('0 + a');
   });
 });
