@@ -36,9 +36,12 @@ function reduceLoss(per: Storage, shape: readonly number[], reduction: Reduction
 
 const ALL_DIMS: readonly boolean[] = [true];
 
-/** reduceLoss(per, shape, 'mean') for a single loss (the tutorial's per-sample steps), its roundings included. */
+/**
+ * reduceLoss(per, shape, 'mean') for a single loss (the tutorial's per-sample steps), its roundings included: the
+ * sum from 0, then ÷1, which changes no value and is left out.
+ */
 function meanOfOne(per: Storage): Tensor {
-  per[0] = (0 + per[0]) / 1;
+  per[0] = 0 + per[0];
   return new Tensor(per, SCALAR_SHAPE);
 }
 
