@@ -113,15 +113,33 @@ export class Sequential extends Module {
     return this.#forwardLayers(input);
   }
 
-  /** The chain run as last time, if every layer is still the one last seen and still matches its stage. */
+  /**
+   * The chain run as last time, if every layer is still the one last seen and still is its stage: the same kind,
+   * parameters, options and forward. Each layer of the snapshot was made by that same layer's chainStage(), so its
+   * kind says its class. The comparisons are written out here rather than asked of each layer: a method called on
+   * three classes from one place would be inlined three times over, and what V8 inlines into this call (up to a
+   * budget of bytecode) is better spent on the chain's own output tensor and node.
+   */
   #fusedAgain(input: Tensor, snapshot: readonly ChainStage[]): Tensor | null {
     const keys = this.#keys;
     const seen = this.#lastSeen;
     const bag = this as unknown as Record<string | number, unknown>;
     if (keys.length !== snapshot.length) return null;
     for (let i = 0; i < keys.length; i++) {
-      const m = bag[keys[i]];
-      if (m !== seen[i] || !(m as Module).matchesChainStage(snapshot[i])) return null;
+      const m = bag[keys[i]] as Module;
+      if (m !== seen[i] || m.call !== MODULE_CALL) return null;
+      const s = snapshot[i];
+      const kind = s.kind;
+      if (kind === CHAIN_CONV) {
+        const c = m as Conv2d;
+        const o = s.options;
+        if (c.forward !== CONV2D_FORWARD || s.weight !== c.weight || s.bias !== c.bias || o === null || o.stride !== c.stride ||
+            o.padding !== c.padding) return null;
+      } else if (kind === CHAIN_LEAKY) {
+        if (m.forward !== LEAKY_RELU_FORWARD || s.negativeSlope !== (m as LeakyReLU).negativeSlope) return null;
+      } else if (kind !== CHAIN_SIGMOID || m.forward !== SIGMOID_FORWARD) {
+        return null;
+      }
     }
     return fusedChainAgain(input, this.#stages, snapshot);
   }
@@ -220,12 +238,6 @@ export class Conv2d extends Module {
     return (this.#options = { stride: this.stride, padding: this.padding });
   }
 
-  override matchesChainStage(s: ChainStage): boolean {
-    const o = s.options;
-    return s.kind === CHAIN_CONV && this.forward === CONV2D_FORWARD && this.call === MODULE_CALL && s.weight === this.weight &&
-      s.bias === this.bias && o !== null && o.stride === this.stride && o.padding === this.padding;
-  }
-
   override chainStage(): ChainStage | null {
     if (this.forward !== CONV2D_FORWARD) return null;
     const stage = this.#stage;
@@ -298,11 +310,6 @@ export class LeakyReLU extends Module {
     this.#stage = ChainStage.leakyRelu(negativeSlope);
   }
 
-  override matchesChainStage(s: ChainStage): boolean {
-    return s.kind === CHAIN_LEAKY && this.forward === LEAKY_RELU_FORWARD && this.call === MODULE_CALL &&
-      s.negativeSlope === this.negativeSlope;
-  }
-
   override chainStage(): ChainStage | null {
     if (this.forward !== LEAKY_RELU_FORWARD) return null;
     this.#stage.negativeSlope = this.negativeSlope;
@@ -331,10 +338,6 @@ const SIGMOID_STAGE = ChainStage.sigmoid();
 
 export class Sigmoid extends Module {
   static readonly typeName = 'Sigmoid';
-
-  override matchesChainStage(s: ChainStage): boolean {
-    return s.kind === CHAIN_SIGMOID && this.forward === SIGMOID_FORWARD && this.call === MODULE_CALL;
-  }
 
   override chainStage(): ChainStage | null {
     return this.forward === SIGMOID_FORWARD ? SIGMOID_STAGE : null;

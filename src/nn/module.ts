@@ -85,14 +85,6 @@ export abstract class Module {
     return null;
   }
 
-  /**
-   * @internal Whether this layer, as it is now, is `stage` (a copy of what chainStage() returned before): the same
-   * kind, parameters, options and forward. Sequential asks it each call instead of filling the stages anew.
-   */
-  matchesChainStage(_stage: ChainStage): boolean {
-    return false;
-  }
-
   /** Registers a parameter under `name` (`null` records an absent one, like a Conv2d without bias). */
   registerParameter(name: string, param: Parameter | null): void {
     if (param !== null && !(param instanceof Parameter)) {

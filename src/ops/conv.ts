@@ -154,15 +154,22 @@ export function convPlanFor(
     rawPair(options.padding, 0, 0), rawPair(options.padding, 1, 0), rawPair(options.dilation, 0, 1), rawPair(options.dilation, 1, 1));
 }
 
-/** True when `options` give the stride, padding and dilation `plan` was made for (and no channel groups). */
+/**
+ * True when `options` give the stride, padding and dilation `plan` was made for (and no channel groups). The layers'
+ * form (stride and padding as pairs, no dilation or groups) is read here; any other form out of line, which keeps
+ * this small: a fused chain checks it on every call, inlined, and V8 inlines by a bytecode budget.
+ */
 export function planOptionsMatch(plan: ConvPlan<Geometry>, options: Conv2dOptions): boolean {
   const o = plan.options;
   const st = options.stride;
   const pd = options.padding;
-  // the layers' form (stride and padding as pairs, no dilation or groups), read without the general parsing
   if (options.dilation === undefined && options.groups === undefined && Array.isArray(st) && Array.isArray(pd)) {
     return st[0] === o[0] && st[1] === o[1] && pd[0] === o[2] && pd[1] === o[3] && o[4] === 1 && o[5] === 1;
   }
+  return otherOptionsMatch(o, options);
+}
+
+function otherOptionsMatch(o: ConvPlan<Geometry>['options'], options: Conv2dOptions): boolean {
   return (options.groups === undefined || options.groups === 1) &&
     rawPair(options.stride, 0, 1) === o[0] && rawPair(options.stride, 1, 1) === o[1] &&
     rawPair(options.padding, 0, 0) === o[2] && rawPair(options.padding, 1, 0) === o[3] &&
