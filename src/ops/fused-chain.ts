@@ -92,9 +92,11 @@ interface Program {
   /** Per stage: leaky_relu's slope in the dtype (0 elsewhere), and the slope it was given, to notice a change. */
   readonly slopes: readonly number[];
   readonly givenSlopes: readonly number[];
-  /** Per stage: the output's shape and element count. */
+  /** Per stage: the output's shape and element count; and the last stage's, the chain's output. */
   readonly shapes: ReadonlyArray<readonly number[]>;
   readonly sizes: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly outputSize: number;
   /**
    * Per stage but the last: where its output starts in the one storage all of them share (a call allocates that
    * and the last output's storage, instead of one per stage).
@@ -163,6 +165,11 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
   return runProgram(program, x);
 }
 
+/** The program kept for `stages`, or null (the WeakMap's lookup, out of the per-call path). */
+function programOf(stages: readonly ChainStage[]): Program | null {
+  return programs.get(stages) ?? null;
+}
+
 /**
  * The stages a chain's program was last found valid for (see Program.snapshot), after a `fusedChain(x, stages)`
  * that fused; null when it did not.
@@ -180,7 +187,7 @@ export function fusedChainSnapshot(stages: readonly ChainStage[]): readonly Chai
  * enough: then call fusedChain.
  */
 export function fusedChainAgain(x: Tensor, stages: readonly ChainStage[], snapshot: readonly ChainStage[]): Tensor | null {
-  const program = stages === lastStages ? lastProgram : (programs.get(stages) ?? null);
+  const program = stages === lastStages ? lastProgram : programOf(stages);
   if (program === null || program.snapshot !== snapshot || !isGradEnabled() || x.requiresGrad || !inputsValid(program, x)) {
     return null;
   }
@@ -195,11 +202,7 @@ export function fusedChainAgain(x: Tensor, stages: readonly ChainStage[], snapsh
  * own arrays: it runs on every training step.
  */
 function inputsValid(p: Program, x: Tensor): boolean {
-  if (x.dtype !== p.dtype) return false;
-  if (x.shape !== p.shapeSeen) {
-    if (!sameShape(x.shape, p.inputShape)) return false;
-    p.shapeSeen = x.shape;
-  }
+  if (x.dtype !== p.dtype || (x.shape !== p.shapeSeen && !sameInputShape(p, x.shape))) return false;
   const params = p.params;
   const storages = p.paramStorages;
   for (let i = 0; i < params.length; i++) {
@@ -211,6 +214,13 @@ function inputsValid(p: Program, x: Tensor): boolean {
     const k = convs[j];
     if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, p.snapshot[k].options as Conv2dOptions)) return false;
   }
+  return true;
+}
+
+/** Whether `shape` is the program's input shape (then remembered as the last one seen); out of inputsValid's way. */
+function sameInputShape(p: Program, shape: readonly number[]): boolean {
+  if (!sameShape(shape, p.inputShape)) return false;
+  p.shapeSeen = shape;
   return true;
 }
 
@@ -231,18 +241,16 @@ function sameStages(snapshot: readonly ChainStage[], stages: readonly ChainStage
  * what it calls (the output tensor's and the node's constructors among them) within its budget.
  */
 function runProgram(program: Program, x: Tensor): Tensor {
-  const last = program.kinds.length - 1;
-  const result = allocate(program.dtype, program.sizes[last]);
+  const result = allocate(program.dtype, program.outputSize);
   const kernels = program.kernels;
   let packed: Packed;
   if (kernels !== null && chainCodegen.enabled) {
     packed = kernels.forward(x.values(), 0, program.paramStorages, result);
     chainCodegen.runs.forward++;
   } else {
-    packed = allocate(program.dtype, program.packedSize);
-    forwardStages(program, x.values(), packed, result);
+    packed = interpretedForward(program, x, result);
   }
-  const y = new Tensor(result, program.shapes[last]);
+  const y = new Tensor(result, program.outputShape);
   y.requiresGrad = true;
   const chain = new FoldedChain(program, x, packed, y);
   const node = new Node(program.name, program.params, fusedBackward as SavedBackwardFn<unknown>, chain);
@@ -250,6 +258,13 @@ function runProgram(program: Program, x: Tensor): Tensor {
   node.folded = chain;
   y.gradFn = node;
   return y;
+}
+
+/** forwardStages into a storage of its own for what the backward reads again (`packed`), which it returns. */
+function interpretedForward(program: Program, x: Tensor, result: Storage): Storage {
+  const packed = allocate(program.dtype, program.packedSize);
+  forwardStages(program, x.values(), packed, result);
+  return packed;
 }
 
 /** The interpreted forward: each stage's kernel in turn, from the input `x` into `packed` and the last into `result`. */
@@ -376,7 +391,7 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   });
   const kernels = generateChainKernels({ dtype, stages: stageCodes, inputSize: numelOf(x.shape), sizes, offsets });
   return {
-    dtype, inputShape: x.shape.slice(), shapeSeen: x.shape, kinds, plans, convStages: kinds.flatMap((kind, k) => (kind === CONV ? [k] : [])), weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
+    dtype, inputShape: x.shape.slice(), shapeSeen: x.shape, outputShape: shapes[shapes.length - 1], outputSize: sizes[sizes.length - 1], kinds, plans, convStages: kinds.flatMap((kind, k) => (kind === CONV ? [k] : [])), weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
     gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
     paramStorages: params.map((p) => p.data), kernels, snapshot: stages.map((s) => s.copy()),
   };
