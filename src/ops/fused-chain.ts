@@ -152,7 +152,7 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
   if (!isGradEnabled() || x.requiresGrad || stages.length < 2) return null;
   // one model trains at a time: the chain met last is looked up without the WeakMap's hashing (and is kept
   // alive until another chain runs)
-  let program = stages === lastStages ? lastProgram : (programs.get(stages) ?? null);
+  let program = stages === lastStages ? lastProgram : programOf(stages);
   if (program === null || !stillValid(program, x, stages)) {
     program = compile(x, stages);
     if (program === null) return null;
@@ -175,7 +175,7 @@ function programOf(stages: readonly ChainStage[]): Program | null {
  * that fused; null when it did not.
  */
 export function fusedChainSnapshot(stages: readonly ChainStage[]): readonly ChainStage[] | null {
-  const program = stages === lastStages ? lastProgram : (programs.get(stages) ?? null);
+  const program = stages === lastStages ? lastProgram : programOf(stages);
   return program === null ? null : program.snapshot;
 }
 
@@ -202,17 +202,22 @@ export function fusedChainAgain(x: Tensor, stages: readonly ChainStage[], snapsh
  * own arrays: it runs on every training step.
  */
 function inputsValid(p: Program, x: Tensor): boolean {
-  if (x.dtype !== p.dtype || (x.shape !== p.shapeSeen && !sameInputShape(p, x.shape))) return false;
+  if (x.dtype !== p.dtype || (x.shape !== p.shapeSeen && !sameInputShape(p, x.shape)) || !paramsInPlace(p)) return false;
+  const convs = p.convStages;
+  for (let j = 0; j < convs.length; j++) {
+    const k = convs[j];
+    if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, p.snapshot[k].options as Conv2dOptions)) return false;
+  }
+  return true;
+}
+
+/** Whether every parameter still has the storage the program was compiled with, and still requires grad. */
+function paramsInPlace(p: Program): boolean {
   const params = p.params;
   const storages = p.paramStorages;
   for (let i = 0; i < params.length; i++) {
     const t = params[i];
     if (t.data !== storages[i] || !t.requiresGrad) return false;
-  }
-  const convs = p.convStages;
-  for (let j = 0; j < convs.length; j++) {
-    const k = convs[j];
-    if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, p.snapshot[k].options as Conv2dOptions)) return false;
   }
   return true;
 }
@@ -303,16 +308,13 @@ function stillValid(p: Program, x: Tensor, stages: readonly ChainStage[]): boole
     const kind = s.kind;
     if (kind !== p.kinds[k]) return false;
     if (kind === CONV) {
-      const w = s.weight as Tensor;
-      const b = s.bias;
-      if (w !== p.weights[k] || b !== p.biases[k] || w.data !== p.storages[k][0] || !w.requiresGrad) return false;
-      if (b !== null && (b.data !== p.storages[k][1] || !b.requiresGrad)) return false;
+      if (s.weight !== p.weights[k] || s.bias !== p.biases[k]) return false;
       if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, s.options as Conv2dOptions)) return false;
     } else if (kind === LEAKY && s.negativeSlope !== p.givenSlopes[k]) {
       return false;
     }
   }
-  return true;
+  return paramsInPlace(p); // (the stages' weights and biases are the program's parameters, checked just above)
 }
 
 /** Parameters the fused backward may add into directly: leaves that require grad, dense, of one dtype. */
@@ -391,7 +393,9 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
   });
   const kernels = generateChainKernels({ dtype, stages: stageCodes, inputSize: numelOf(x.shape), sizes, offsets });
   return {
-    dtype, inputShape: x.shape.slice(), shapeSeen: x.shape, outputShape: shapes[shapes.length - 1], outputSize: sizes[sizes.length - 1], kinds, plans, convStages: kinds.flatMap((kind, k) => (kind === CONV ? [k] : [])), weights, biases, storages, slopes, givenSlopes, shapes, sizes, offsets, packedSize,
+    dtype, inputShape: x.shape.slice(), shapeSeen: x.shape, kinds, plans, weights, biases, storages, slopes, givenSlopes,
+    convStages: kinds.flatMap((kind, k) => (kind === CONV ? [k] : [])),
+    shapes, sizes, outputShape: shapes[shapes.length - 1], outputSize: sizes[sizes.length - 1], offsets, packedSize,
     gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
     paramStorages: params.map((p) => p.data), kernels, snapshot: stages.map((s) => s.copy()),
   };

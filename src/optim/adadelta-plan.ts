@@ -211,29 +211,26 @@ class SimdBatch {
     const plane = this.plane;
     const m = kernel.floats;
     const unrolled = this.unrolled;
+    let flagged: boolean;
     if (unrolled !== null) {
+      // the same checks, copies and call, written out; it copies back only when nothing was flagged
       const outcome = unrolled(entries, m, kernel.step, k, at, mode);
       if (outcome < 0) return false;
       adadeltaUnrolled.runs++;
-      if (outcome > 0) {
-        this.storeUnflagged();
-        return true;
+      flagged = outcome > 0;
+    } else {
+      for (let j = 0; j < entries.length; j++) {
+        const entry = entries[j];
+        if (!entry.current()) return false;
+        entry.copyIn(m, plane);
       }
-      this.redo = null;
-      adadeltaSimdCounts.stepped += entries.length;
-      return true;
+      flagged = kernel.step(this.elements, 4 * plane, k[at], k[at + 1], k[at + 2], k[at + 3], k[at + 4], mode) !== 0;
+      if (!flagged) for (let j = 0; j < entries.length; j++) entries[j].copyOut(m, plane);
     }
-    for (let j = 0; j < entries.length; j++) {
-      const entry = entries[j];
-      if (!entry.current()) return false;
-      entry.copyIn(m, plane);
-    }
-    const flagged = kernel.step(this.elements, 4 * plane, k[at], k[at + 1], k[at + 2], k[at + 3], k[at + 4], mode) !== 0;
     if (flagged) {
       this.storeUnflagged();
       return true;
     }
-    for (let j = 0; j < entries.length; j++) entries[j].copyOut(m, plane);
     this.redo = null;
     adadeltaSimdCounts.stepped += entries.length;
     return true;

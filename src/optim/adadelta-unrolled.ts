@@ -10,9 +10,9 @@
  * and gradient's storages are the ones it was made from, and a tensor's offset never changes. Where a
  * Content-Security-Policy refuses `new Function`, the loops run (the refusal is remembered).
  */
-import type { Tensor } from '../tensor/tensor.js';
 import type { AdadeltaState } from './adadelta.js';
 import type { Kernel } from './adadelta-simd.js';
+import type { Slot } from './optimizer.js';
 
 /**
  * `enabled`: whether plans may use straight-line runs (tests switch it off to compare with the loops);
@@ -26,7 +26,7 @@ const MAX_PER_PARAM = 16;
 
 /** What the generated code reads of one parameter (SimdBatch's Entry). */
 export interface UnrolledEntry {
-  readonly slot: { readonly param: Tensor; readonly grad: Tensor | null; readonly w: unknown; readonly g: unknown };
+  readonly slot: Slot;
   readonly state: AdadeltaState;
   readonly w: Float32Array;
   readonly g: Float32Array;

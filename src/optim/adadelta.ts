@@ -81,7 +81,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     if (closure === undefined && s !== null && this.shortcutHolds(s)) {
       const rest = s.plan.run(s.k, RHO_F, s.mode);
       if (rest !== null) {
-        if (rest.length !== 0) adadeltaGroup(rest, s.k, s.decay, s.maximize);
+        if (rest.length !== 0) adadeltaGroup(rest, s.k, s.weightDecay !== 0, s.maximize);
         adadeltaShortcut.taken++;
         return undefined;
       }
@@ -115,12 +115,9 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     const state = this.state;
     if (!adadeltaShortcut.enabled || groups.length !== 1 || plan === undefined || slots === undefined || plan.slots !== slots) return null;
     const group = groups[0];
-    const k = Float64Array.from(scalars(group));
-    const decay = group.weightDecay !== 0;
-    const mode = (decay ? MODE_DECAY : 0) | (group.maximize ? MODE_MAXIMIZE : 0);
     return {
-      groups, group, params: group.params, slots, state, writes: writesOf(state), plan, k, mode, decay, lr: group.lr, rho: group.rho,
-      eps: group.eps, weightDecay: group.weightDecay, maximize: group.maximize,
+      groups, group, params: group.params, slots, state, writes: writesOf(state), plan, k: Float64Array.from(scalars(group)),
+      mode: kernelMode(group), lr: group.lr, rho: group.rho, eps: group.eps, weightDecay: group.weightDecay, maximize: group.maximize,
     };
   }
 
@@ -142,15 +139,13 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
    */
   protected updateGroup(group: ParamGroup<AdadeltaOptions>, slots: readonly Slot[], index: number): void {
     const k = scalars(group);
-    const decay = group.weightDecay !== 0;
-    const maximize = group.maximize;
-    const mode = (decay ? MODE_DECAY : 0) | (maximize ? MODE_MAXIMIZE : 0);
+    const mode = kernelMode(group);
     this.lastSlots[index] = slots;
     const plan = this.plans[index];
     let rest = plan !== undefined && plan.slots === slots ? plan.run(k, RHO_F, mode) : null;
     // stale or missing: nothing was written, the step starts over as a first step would
     rest ??= this.replan(slots, index).run(k, RHO_F, mode) as readonly Slot[];
-    if (rest.length !== 0) adadeltaGroup(rest, k, decay, maximize);
+    if (rest.length !== 0) adadeltaGroup(rest, k, group.weightDecay !== 0, group.maximize);
   }
 
   /** Checks every gradient as on a first step (throwing on a bad one), creates missing state, and plans the group. */
@@ -184,15 +179,19 @@ interface Shortcut {
   readonly state: Map<Tensor, ParamState>;
   readonly writes: number;
   readonly plan: AdadeltaPlan;
-  /** The scalars (as `scalars` computes them) from the options below, and the kernel's mode. */
+  /** The scalars (as `scalars` computes them) from the options below, and the kernel's mode (`kernelMode`). */
   readonly k: Float64Array;
   readonly mode: number;
-  readonly decay: boolean;
   readonly lr: number;
   readonly rho: number;
   readonly eps: number;
   readonly weightDecay: number;
   readonly maximize: boolean;
+}
+
+/** The kernel's mode bits for a group's options: weight decay, maximize. */
+function kernelMode(group: ParamGroup<AdadeltaOptions>): number {
+  return (group.weightDecay !== 0 ? MODE_DECAY : 0) | (group.maximize ? MODE_MAXIMIZE : 0);
 }
 
 function initState(p: Tensor): ParamState {
