@@ -18,12 +18,16 @@ import { Parameter } from './parameter.js';
 /** A size given once for both spatial dims, or as (height, width). */
 export type Pair = number | readonly [number, number];
 
-function toPair(v: Pair, what: string, min: number): [number, number] {
+/**
+ * A layer's pair, frozen as PyTorch's tuple is immutable (`conv.stride[0] = 2` throws a TypeError): it changes only
+ * by being replaced, which a fused chain notices by identity instead of comparing values on every call.
+ */
+function toPair(v: Pair, what: string, min: number): readonly [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (!p.every((x) => Number.isInteger(x) && x >= min)) {
     throw new RangeError(`${what} must be ${min > 0 ? 'positive' : 'non-negative'} integers, got ${String(v)}`);
   }
-  return p;
+  return Object.freeze(p);
 }
 
 function checkCount(v: number, what: string): void {
@@ -201,9 +205,9 @@ const ABSENT_WEIGHT = zeros([0]);
 export class Conv2d extends Module {
   static readonly typeName = 'Conv2d';
 
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
+  readonly kernelSize: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
   weight: Parameter;
   bias: Parameter | null;
   // made once: forward runs every step (it holds the stride and padding arrays themselves, so it sees their values)
@@ -222,7 +226,7 @@ export class Conv2d extends Module {
     this.kernelSize = toPair(kernelSize, 'kernel_size', 1);
     this.stride = toPair(options.stride ?? 1, 'stride', 1);
     this.padding = toPair(options.padding ?? 0, 'padding', 0);
-    this.#options = { stride: this.stride, padding: this.padding };
+    this.#options = Object.freeze({ stride: this.stride, padding: this.padding });
     this.#stage = ChainStage.conv2d(ABSENT_WEIGHT, null, this.#options); // filled by chainStage()
     const dtype = options.dtype ?? 'float32';
     this.weight = new Parameter(zeros([outChannels, inChannels, ...this.kernelSize], { dtype }));
@@ -235,7 +239,7 @@ export class Conv2d extends Module {
   #currentOptions(): { stride: readonly [number, number]; padding: readonly [number, number] } {
     const o = this.#options;
     if (o.stride === this.stride && o.padding === this.padding) return o;
-    return (this.#options = { stride: this.stride, padding: this.padding });
+    return (this.#options = Object.freeze({ stride: this.stride, padding: this.padding }));
   }
 
   override chainStage(): ChainStage | null {

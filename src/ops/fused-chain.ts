@@ -83,8 +83,12 @@ interface Program {
   readonly kinds: readonly number[];
   /** Per stage: its conv plan (conv stages), else null. */
   readonly plans: ReadonlyArray<ConvPlan<Geometry> | null>;
-  /** The conv stages' indices. */
-  readonly convStages: readonly number[];
+  /**
+   * The conv stages of `snapshot` whose stride or padding pair is not frozen (a pair given by hand): their values
+   * are compared on every call. A layer's own pairs are frozen, so they change only by being replaced, which the
+   * caller notices by identity (see fusedChainAgain); then nothing is compared here.
+   */
+  unfrozenOptions: readonly number[];
   readonly weights: ReadonlyArray<Tensor | null>;
   readonly biases: ReadonlyArray<Tensor | null>;
   /** Per stage: the weight's and bias's storages when compiled (a parameter moved by Module.to() gets new ones). */
@@ -159,10 +163,20 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
     programs.set(stages, program);
   } else if (!sameStages(program.snapshot, stages)) {
     program.snapshot = stages.map((s) => s.copy());
+    program.unfrozenOptions = unfrozenOptions(program.snapshot);
   }
   lastStages = stages;
   lastProgram = program;
   return runProgram(program, x);
+}
+
+/** The conv stages whose stride or padding array could change in place (see Program.unfrozenOptions). */
+function unfrozenOptions(stages: readonly ChainStage[]): number[] {
+  return stages.flatMap((s, k) => {
+    const o = s.options;
+    return s.kind === CONV && !(o !== null && Object.isFrozen(o) && Object.isFrozen(o.stride) && Object.isFrozen(o.padding))
+      ? [k] : [];
+  });
 }
 
 /** The program kept for `stages`, or null (the WeakMap's lookup, out of the per-call path). */
@@ -183,8 +197,8 @@ export function fusedChainSnapshot(stages: readonly ChainStage[]): readonly Chai
  * `fusedChain(x, stages)` for a caller that has checked that its layers still are `snapshot`, the stages as
  * `fusedChainSnapshot(stages)` gave them (the same values, compared field by field): what the program was made
  * for then is still so, and only what can change behind the stages' backs is checked here (the input, the
- * parameters' storages and requiresGrad, the conv options' values). Null, having done nothing, where that is not
- * enough: then call fusedChain.
+ * parameters' storages and requiresGrad, the values of conv options that are not frozen). Null, having done
+ * nothing, where that is not enough: then call fusedChain.
  */
 export function fusedChainAgain(x: Tensor, stages: readonly ChainStage[], snapshot: readonly ChainStage[]): Tensor | null {
   const program = stages === lastStages ? lastProgram : programOf(stages);
@@ -198,12 +212,12 @@ export function fusedChainAgain(x: Tensor, stages: readonly ChainStage[], snapsh
 
 /**
  * The part of stillValid that does not depend on the stages' values (see fusedChainAgain): the input's dtype and
- * shape, every parameter's storage and requiresGrad, the conv options' values. In flat loops over the program's
- * own arrays: it runs on every training step.
+ * shape, every parameter's storage and requiresGrad, the values of conv options that are not frozen. In flat loops
+ * over the program's own arrays: it runs on every training step.
  */
 function inputsValid(p: Program, x: Tensor): boolean {
   if (x.dtype !== p.dtype || (x.shape !== p.shapeSeen && !sameInputShape(p, x.shape)) || !paramsInPlace(p)) return false;
-  const convs = p.convStages;
+  const convs = p.unfrozenOptions;
   for (let j = 0; j < convs.length; j++) {
     const k = convs[j];
     if (!planOptionsMatch(p.plans[k] as ConvPlan<Geometry>, p.snapshot[k].options as Conv2dOptions)) return false;
@@ -392,12 +406,12 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
     return kind === LEAKY ? { kind: 'leaky', slope: slopes[k] } : { kind: 'sigmoid' };
   });
   const kernels = generateChainKernels({ dtype, stages: stageCodes, inputSize: numelOf(x.shape), sizes, offsets });
+  const snapshot = stages.map((s) => s.copy());
   return {
     dtype, inputShape: x.shape.slice(), shapeSeen: x.shape, kinds, plans, weights, biases, storages, slopes, givenSlopes,
-    convStages: kinds.flatMap((kind, k) => (kind === CONV ? [k] : [])),
     shapes, sizes, outputShape: shapes[shapes.length - 1], outputSize: sizes[sizes.length - 1], offsets, packedSize,
     gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
-    paramStorages: params.map((p) => p.data), kernels, snapshot: stages.map((s) => s.copy()),
+    paramStorages: params.map((p) => p.data), kernels, snapshot, unfrozenOptions: unfrozenOptions(snapshot),
   };
 }
 

@@ -311,10 +311,27 @@ describe('a change after the chain has run takes effect on the next call', () =>
     expect(after.toArray()).not.toEqual(before.toArray());
     expect(after.toArray()).toEqual(expected.toArray());
   });
-  it('a stride pair changed in place (here: the second conv then meets PyTorch\'s size error)', () => {
-    expect(() => afterChange((seq) => {
-      (seq.at(0) as unknown as { stride: number[] }).stride[0] = 2;
-    })).toThrow(/Kernel size can't be greater than actual input size/);
+  it('a layer\'s own pairs are frozen, as PyTorch\'s tuples: writing into one throws, and the chain runs on unchanged', () => {
+    const { before, after, seq } = afterChange((s) => {
+      const conv = s.at(0) as unknown as { stride: number[]; padding: number[]; kernelSize: number[] };
+      expect(() => { conv.stride[0] = 2; }).toThrow(TypeError);
+      expect(() => { conv.padding[1] = 1; }).toThrow(TypeError);
+      expect(() => { conv.kernelSize[0] = 1; }).toThrow(TypeError);
+    });
+    expect((seq.at(0) as torch.nn.Conv2d).stride).toEqual([1, 1]);
+    expect(isFusedChain(after)).toBe(true);
+    expect(after.toArray()).toEqual(before.toArray());
+  });
+  it('a stride pair given by hand (not frozen), fused with, then changed in place: the second conv meets PyTorch\'s size error', () => {
+    const seq = build(spec, 9);
+    const x = inputs(spec, 1)[0];
+    const conv = seq.at(0) as unknown as { stride: number[] };
+    conv.stride = [1, 1];
+    seq.call(x);
+    expect(isFusedChain(seq.call(x))).toBe(true);
+    expect(isFusedChain(seq.call(x))).toBe(true);
+    conv.stride[0] = 2;
+    expect(() => seq.call(x)).toThrow(/Kernel size can't be greater than actual input size/);
   });
   it('a padding pair replaced by an equal one, then changed in place', () => {
     const seq = build(spec, 9);
