@@ -9,6 +9,8 @@
 // show. The comparison runs twice, in two processes, once with each checkout imported first, and prints the
 // geometric mean of the two medians: a one-sided bias of the import order (an earlier round saw the module
 // imported first run faster; one build against a copy of itself gave 1.00 and 0.99) cancels out.
+// AB_NODE_FLAGS='--flag …' passes V8 flags to both processes (e.g. a larger inlining budget, to tell whether a
+// change helps by its work or by what V8 then inlines).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +52,7 @@ try {
   const b = await bundle(dirB, 'b');
   const driver = join(scratch, 'driver.mjs');
   writeFileSync(driver, DRIVER);
-  const median = (first, second) => Number(execFileSync(process.execPath, [driver, first, second, String(pairs)], { encoding: 'utf8' }));
+  const median = (first, second) => Number(execFileSync(process.execPath, [...(process.env.AB_NODE_FLAGS ?? "").split(" ").filter(Boolean), driver, first, second, String(pairs)], { encoding: 'utf8' }));
   const bOverA = median(a, b); // A imported first: the median of B / A
   const aOverB = median(b, a); // B imported first: the median of A / B
   console.log(`B / A: ${bOverA.toFixed(3)} with A imported first, ${(1 / aOverB).toFixed(3)} with B first; ` +
