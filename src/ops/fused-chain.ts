@@ -162,17 +162,18 @@ export function fusedChain(x: Tensor, stages: readonly ChainStage[]): Tensor | n
     if (program === null) return null;
     programs.set(stages, program);
   } else if (!sameStages(program.snapshot, stages)) {
-    program.snapshot = stages.map((s) => s.copy());
-    program.unfrozenOptions = unfrozenOptions(program.snapshot);
+    takeSnapshot(program, stages);
   }
   lastStages = stages;
   lastProgram = program;
   return runProgram(program, x);
 }
 
-/** The conv stages whose stride or padding array could change in place (see Program.unfrozenOptions). */
-function unfrozenOptions(stages: readonly ChainStage[]): number[] {
-  return stages.flatMap((s, k) => {
+/** Records `stages` as the program's snapshot, and with it the conv stages whose pairs could change in place. */
+function takeSnapshot(program: Program, stages: readonly ChainStage[]): void {
+  const snapshot = stages.map((s) => s.copy());
+  program.snapshot = snapshot;
+  program.unfrozenOptions = snapshot.flatMap((s, k) => {
     const o = s.options;
     return s.kind === CONV && !(o !== null && Object.isFrozen(o) && Object.isFrozen(o.stride) && Object.isFrozen(o.padding))
       ? [k] : [];
@@ -406,13 +407,14 @@ function compile(x: Tensor, stages: readonly ChainStage[]): Program | null {
     return kind === LEAKY ? { kind: 'leaky', slope: slopes[k] } : { kind: 'sigmoid' };
   });
   const kernels = generateChainKernels({ dtype, stages: stageCodes, inputSize: numelOf(x.shape), sizes, offsets });
-  const snapshot = stages.map((s) => s.copy());
-  return {
+  const program: Program = {
     dtype, inputShape: x.shape.slice(), shapeSeen: x.shape, kinds, plans, weights, biases, storages, slopes, givenSlopes,
     shapes, sizes, outputShape: shapes[shapes.length - 1], outputSize: sizes[sizes.length - 1], offsets, packedSize,
     gradScratch, gradSeen: params.map(() => null), gradInto: params.map(() => null), params, name,
-    paramStorages: params.map((p) => p.data), kernels, snapshot, unfrozenOptions: unfrozenOptions(snapshot),
+    paramStorages: params.map((p) => p.data), kernels, snapshot: [], unfrozenOptions: [],
   };
+  takeSnapshot(program, stages);
+  return program;
 }
 
 

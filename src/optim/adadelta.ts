@@ -4,7 +4,7 @@ import { MODE_DECAY, MODE_MAXIMIZE } from './adadelta-simd.js';
 import { fmaF32, fmaF64 } from './fma.js';
 import { gradF32, gradF64, squareAvgF32, squareAvgF64 } from './kernels.js';
 import {
-  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, spec, stepNumber,
+  Optimizer, type OptionSpec, type ParamGroup, type ParamState, type ParamsInput, type Slot, checkBuffer, slotsFor, spec, stepNumber,
   writesOf, zerosLikeParam,
 } from './optimizer.js';
 
@@ -100,11 +100,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     if (group.lr !== s.lr || group.rho !== s.rho || group.eps !== s.eps || group.weightDecay !== s.weightDecay || group.maximize !== s.maximize) {
       return false;
     }
-    const params = s.params;
-    const slots = s.slots;
-    if (params.length !== slots.length) return false;
-    for (let j = 0; j < slots.length; j++) if (slots[j].param !== params[j]) return false;
-    return true;
+    return slotsFor(s.slots, s.params);
   }
 
   /** After a full step: the shortcut for the next one, where there is a single group and it was planned. */

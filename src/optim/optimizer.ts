@@ -113,6 +113,13 @@ class StateMap extends Map<Tensor, ParamState> {
   }
 }
 
+/** Whether `slots` are, in order, the slots of `params` (a params array may be written in place). */
+export function slotsFor(slots: readonly Slot[], params: readonly Tensor[]): boolean {
+  if (slots.length !== params.length) return false;
+  for (let j = 0; j < slots.length; j++) if (slots[j].param !== params[j]) return false;
+  return true;
+}
+
 /** The write count of a state map; NaN (equal to nothing) for a plain Map a user assigned, which never caches. */
 export function writesOf(map: Map<Tensor, ParamState>): number {
   return map instanceof StateMap ? map.writes : NaN;
@@ -433,11 +440,9 @@ export abstract class Optimizer<Options extends object> {
       this.epoch++;
     }
     const cached = this.groupSlots[index];
-    if (cached !== undefined && cached.group === group && cached.params === params && cached.epoch === this.epoch) {
-      const slots = cached.slots;
-      let same = slots.length === params.length;
-      for (let j = 0; same && j < slots.length; j++) same = slots[j].param === params[j];
-      if (same) return slots;
+    if (cached !== undefined && cached.group === group && cached.params === params && cached.epoch === this.epoch &&
+        slotsFor(cached.slots, params)) {
+      return cached.slots;
     }
     // Slots of parameters still in place keep their checked gradient; every slot re-reads its state.
     const old = cached?.slots ?? [];
