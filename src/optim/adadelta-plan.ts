@@ -77,7 +77,7 @@ const BULK = 32;
  * parameter, its fields each of one type, rather than an array per field: V8 then knows each storage's kind from
  * the field and checks no array bounds to reach it.
  */
-class Entry {
+export class Entry {
   readonly slot: Slot;
   readonly state: AdadeltaState;
   readonly w: Float32Array;

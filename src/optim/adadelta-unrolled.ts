@@ -1,7 +1,7 @@
 /**
  * A small group's kernel run written out as straight-line JavaScript (made with `new Function` when the group is
- * planned): the identity checks, the copies into the kernel's planes, the kernel call and the copies back, one
- * statement per parameter and element, with every index a constant. It does what SimdBatch.run's loops do
+ * planned): each entry's own check (Entry.current), the copies into the kernel's planes, the kernel call and the
+ * copies back, one statement per parameter and element, with every index a constant. It does what SimdBatch.run's loops do
  * (src/optim/adadelta-plan.ts), in the same order of effects, for groups of a few small parameters, where those
  * loops cost more in bookkeeping (a loop and eight field reads per parameter, for one to a few elements) than the
  * copies themselves: the tutorial's four parameters have 4, 1, 4 and 1 elements.
@@ -10,9 +10,8 @@
  * and gradient's storages are the ones it was made from, and a tensor's offset never changes. Where a
  * Content-Security-Policy refuses `new Function`, the loops run (the refusal is remembered).
  */
-import type { AdadeltaState } from './adadelta.js';
+import type { Entry } from './adadelta-plan.js';
 import type { Kernel } from './adadelta-simd.js';
-import type { Slot } from './optimizer.js';
 
 /**
  * `enabled`: whether plans may use straight-line runs (tests switch it off to compare with the loops);
@@ -24,37 +23,22 @@ export const adadeltaUnrolled = { enabled: true, evalRefused: false, runs: 0 };
 const MAX_ELEMENTS = 64;
 const MAX_PER_PARAM = 16;
 
-/** What the generated code reads of one parameter (SimdBatch's Entry). */
-export interface UnrolledEntry {
-  readonly slot: Slot;
-  readonly state: AdadeltaState;
-  readonly w: Float32Array;
-  readonly g: Float32Array;
-  readonly sq: Float32Array;
-  readonly acc: Float32Array;
-}
-
-/** One parameter's place: its element count, its first element in the planes, its and its gradient's offsets. */
-export interface UnrolledPlace {
-  readonly n: number;
-  readonly at: number;
-  readonly wo: number;
-  readonly go: number;
-}
-
 /**
  * Runs the kernel over the entries: -1 if an entry's tensors or storages are no longer the ones it was made from
  * (nothing user-visible written), 1 if the kernel flagged a lane (nothing copied back: the caller sorts that out),
  * 0 when every parameter and its state were updated and each state's step counted.
  */
 export type UnrolledRun = (
-  entries: readonly UnrolledEntry[], m: Float32Array, step: Kernel['step'], k: Float64Array, at: number, mode: number,
+  entries: readonly Entry[], m: Float32Array, step: Kernel['step'], k: Float64Array, at: number, mode: number,
 ) => number;
 
 const made = new Map<string, UnrolledRun>();
 
-/** The straight-line run for these places (planes `plane` floats apart), or null where the loops should run. */
-export function unrolledRun(places: readonly UnrolledPlace[], plane: number): UnrolledRun | null {
+/**
+ * The straight-line run for these entries (planes `plane` floats apart; the code holds their places, and reads
+ * the entries it is given, which must be these), or null where the loops should run.
+ */
+export function unrolledRun(places: readonly Entry[], plane: number): UnrolledRun | null {
   if (!adadeltaUnrolled.enabled || adadeltaUnrolled.evalRefused) return null;
   let elements = 0;
   for (const p of places) {
@@ -77,16 +61,13 @@ export function unrolledRun(places: readonly UnrolledPlace[], plane: number): Un
   return run;
 }
 
-function source(places: readonly UnrolledPlace[], plane: number, elements: number): string {
+function source(places: readonly Entry[], plane: number, elements: number): string {
   const checks: string[] = [];
   const copyIn: string[] = [];
   const copyOut: string[] = [];
   places.forEach(({ n, at, wo, go }, j) => {
-    checks.push(
-      `const e${j} = entries[${j}], s${j} = e${j}.slot, p${j} = s${j}.param, g${j} = p${j}.grad, t${j} = e${j}.state;`,
-      `if (g${j} === null || g${j} !== s${j}.grad || g${j}.data !== s${j}.g || p${j}.data !== s${j}.w || ` +
-        `t${j}.squareAvg.data !== e${j}.sq || t${j}.accDelta.data !== e${j}.acc) return -1;`,
-    );
+    // the entry's own check (Entry.current), every entry before anything is written
+    checks.push(`const e${j} = entries[${j}], t${j} = e${j}.state;`, `if (!e${j}.current()) return -1;`);
     copyIn.push(`const w${j} = e${j}.w, d${j} = e${j}.g, q${j} = e${j}.sq, a${j} = e${j}.acc;`);
     copyOut.push(`t${j}.step += 1;`);
     for (let i = 0; i < n; i++) {
